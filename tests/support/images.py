@@ -102,7 +102,8 @@ def busybox_entries(applets: tuple[str, ...] = BUSYBOX_APPLETS) -> list[Entry]:
     entries[2].mode = 0o1777
     entries.append(Entry("bin/busybox", data=bb, mode=0o755))
     entries += [Entry(f"bin/{a}", "symlink", target="busybox") for a in applets]
-    entries.append(Entry("etc/passwd", data=b"root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n"))
+    passwd = b"root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n"
+    entries.append(Entry("etc/passwd", data=passwd))
     entries.append(Entry("etc/group", data=b"root:x:0:\nnogroup:x:65534:\n"))
     return entries
 

@@ -146,9 +146,8 @@ def platform_matches(want: Platform, have: Platform) -> bool:
         return False
     if want.variant and have.variant:
         return want.variant == have.variant
-    if want.architecture == "arm" and want.variant and not have.variant:
-        return False
-    return True
+    # an arm variant asked for explicitly is not served by an entry that does not name one
+    return not (want.architecture == "arm" and want.variant and not have.variant)
 
 
 @dataclass(frozen=True)
@@ -334,15 +333,15 @@ def parse_manifest_bytes(data: bytes, media_type: str) -> Manifest | Index:
     if not isinstance(d, dict):
         raise InvalidArgument("invalid manifest: not an object")
     mt = str(d.get("mediaType") or "") or media_type
+    if mt == "application/vnd.docker.distribution.manifest.v1+prettyjws" or d.get("schemaVersion") == 1:
+        raise InvalidArgument(
+            "support for Docker Image Format v1 and Docker Image manifest version 2, schema 1 "
+            "has been removed"
+        )
     if not mt:
         mt = OCI_INDEX if "manifests" in d else OCI_MANIFEST
     if mt in INDEX_TYPES:
         return Index.from_json(d, mt)
     if mt in MANIFEST_TYPES:
         return Manifest.from_json(d, mt)
-    if mt == "application/vnd.docker.distribution.manifest.v1+prettyjws" or d.get("schemaVersion") == 1:
-        raise InvalidArgument(
-            "support for Docker Image Format v1 and Docker Image manifest version 2, schema 1 "
-            "has been removed"
-        )
     raise InvalidArgument(f"unsupported manifest media type: {mt}")
