@@ -29,3 +29,21 @@ def registry() -> Iterator[LocalRegistry]:
         yield reg
     finally:
         reg.stop()
+
+
+# In CI (CI=true, root, everything installed) a skip means something is missing: fail the run.
+# A test whose skip is legitimate even there says so with a reason starting "optional:".
+_unexpected_skips: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped and os.environ.get("CI"):
+        reason = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        if "optional:" not in reason:
+            _unexpected_skips.append(f"{report.nodeid}: {reason}")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _unexpected_skips and exitstatus == 0:
+        print("\nunexpected skips in CI:\n  " + "\n  ".join(_unexpected_skips))
+        session.exitstatus = 1
