@@ -37,7 +37,7 @@ _unexpected_skips: list[str] = []
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    if report.skipped and os.environ.get("CI"):
+    if report.skipped and os.environ.get("CI") and not hasattr(report, "wasxfail"):
         reason = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else str(report.longrepr)
         if "optional:" not in reason:
             _unexpected_skips.append(f"{report.nodeid}: {reason}")
