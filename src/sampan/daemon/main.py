@@ -1,0 +1,137 @@
+"""`sampand`: load the configuration, take the pidfile, open the services, serve the API.
+
+Imports are deferred until after argument parsing so `sampand --version` and configuration
+errors answer fast; asyncio and the services are loaded only when the daemon really starts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from sampan.daemon.config import DaemonConfig, load_config
+from sampan.errdefs import Conflict, SampanError
+
+log = logging.getLogger("sampand")
+
+SHUTDOWN_GRACE = 5.0
+
+
+class PidFile:
+    """A pidfile held with an exclusive lock for the daemon's lifetime."""
+
+    def __init__(self, path: str) -> None:
+        import fcntl
+
+        self.path = path
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise Conflict(f"pid file found, ensure sampand is not running or delete {path}")
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self.fd = fd
+
+    def release(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)
+        os.close(self.fd)
+
+
+def setup_logging(config: DaemonConfig) -> None:
+    level_name = "debug" if config.debug else config.log_level
+    level = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING,
+             "error": logging.ERROR, "fatal": logging.CRITICAL}[level_name]
+    logging.basicConfig(
+        level=level, stream=sys.stderr,
+        format="%(asctime)s.%(msecs)03d %(levelname)s %(name)s: %(message)s",
+        datefmt="%Y-%m-%dT%H:%M:%S",
+    )
+
+
+async def serve(config: DaemonConfig) -> None:
+    """Run until SIGTERM or SIGINT, then stop the API and close the services."""
+    import asyncio
+    import signal
+
+    from sampan.daemon.images.service import ImageService
+    from sampan.daemon.system import SystemService
+    from sampan.server.app import Backends, build_app
+    from sampan.server.serve import APIServer
+
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    loop.add_signal_handler(signal.SIGHUP, lambda: log.info("SIGHUP ignored (no live reload yet)"))
+
+    images = ImageService.open(
+        config.data_root,
+        insecure_registries=config.insecure_registries,
+        storage_driver=config.storage_driver,
+        max_concurrent_downloads=config.max_concurrent_downloads,
+    )
+    try:
+        system = SystemService(config, image_count=images.image_count)
+        server = APIServer(build_app(Backends(system=system, images=images)))
+        try:
+            for host in config.hosts:
+                await server.listen(host)
+            log.info("sampand ready (pid %d, data root %s)", os.getpid(), config.data_root)
+            await stop.wait()
+            log.info("shutting down")
+        finally:
+            await server.stop(SHUTDOWN_GRACE)
+    finally:
+        images.close()
+
+
+def run(config: DaemonConfig) -> int:
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    os.makedirs(config.data_root, mode=0o711, exist_ok=True)
+    os.makedirs(config.exec_root, mode=0o700, exist_ok=True)
+    pidfile = PidFile(config.pidfile_path)
+    executor = ThreadPoolExecutor(max_workers=32, thread_name_prefix="sampand-worker")
+    loop = asyncio.new_event_loop()
+    loop.set_default_executor(executor)
+    try:
+        loop.run_until_complete(serve(config))
+    finally:
+        loop.close()
+        executor.shutdown(wait=False, cancel_futures=True)
+        pidfile.release()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        config = load_config(argv)
+    except SampanError as exc:
+        print(f"sampand: {exc}", file=sys.stderr)
+        return 1
+    setup_logging(config)
+    try:
+        code = run(config)
+    except SampanError as exc:
+        log.error("%s", exc)
+        code = 1
+    except OSError as exc:
+        log.error("failed to start daemon: %s", exc)
+        code = 1
+    logging.shutdown()
+    # A worker thread stuck in a blocking call must not hold the process after a clean stop.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,21 @@
+"""The one place the HTTP app is assembled from route modules and their backends."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sampan.server.router import Router
+from sampan.server.routes import images, system
+
+
+@dataclass(frozen=True)
+class Backends:
+    system: system.SystemBackend
+    images: images.ImageBackend
+
+
+def build_app(backends: Backends) -> Router:
+    router = Router()
+    system.add_routes(router, backends.system)
+    images.add_routes(router, backends.images)
+    return router
