@@ -156,6 +156,8 @@ class Connection:
         else:
             try:
                 reply = await self.app(request)
+            except (BadRequest, ConnectionError, asyncio.IncompleteReadError):
+                raise
             except Exception as exc:  # the app maps errors itself; this is a last resort
                 reply = error_response(exc, context=f"{method} {path}")
         if isinstance(reply, HijackResponse):

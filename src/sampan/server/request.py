@@ -24,11 +24,25 @@ class BadRequest(Exception):
     """The bytes on the wire are not HTTP we accept; answered with 400 and a closed connection."""
 
 
+class _NoReader(asyncio.StreamReader):
+    """Stands in for a connection when a request has no body (tests, internal requests)."""
+
+    def __init__(self) -> None:  # no event loop needed: it is never read
+        pass
+
+
+_NO_READER = _NoReader()
+
+
 class Body:
     """A request body read lazily from the connection (Content-Length or chunked framing)."""
 
-    def __init__(self, reader: asyncio.StreamReader, *, length: int = 0, chunked: bool = False,
+    def __init__(self, reader: asyncio.StreamReader | None, *, length: int = 0, chunked: bool = False,
                  on_first_read: Any = None) -> None:
+        if reader is None:
+            if length or chunked:
+                raise ValueError("a body with content needs a reader")
+            reader = _NO_READER
         self._reader = reader
         self._remaining = length
         self._chunked = chunked
@@ -66,8 +80,14 @@ class Body:
             raise BadRequest("malformed chunk terminator")
         return data
 
+    async def _line(self) -> bytes:
+        try:
+            return await self._reader.readuntil(b"\n")
+        except asyncio.LimitOverrunError:
+            raise BadRequest("chunk header line too long")
+
     async def _next_chunk(self) -> None:
-        line = await self._reader.readuntil(b"\n")
+        line = await self._line()
         size_text = line.split(b";", 1)[0].strip()
         try:
             size = int(size_text, 16)
@@ -76,7 +96,7 @@ class Body:
         if size < 0:
             raise BadRequest("negative chunk size")
         if size == 0:
-            while (await self._reader.readuntil(b"\n")).strip():
+            while (await self._line()).strip():
                 pass  # trailers are read and ignored
             self._done = True
         self._chunk_left = size

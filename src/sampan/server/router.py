@@ -7,6 +7,7 @@ Docker's `{name:.*}` routes do. Routes are tried in the order they were added.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from sampan.api.versions import MAX_API_VERSION, MIN_API_VERSION, greater_than, less_than
 from sampan.errdefs import InvalidArgument
 from sampan.server.errors import error_response
-from sampan.server.request import Request
+from sampan.server.request import BadRequest, Request
 from sampan.server.response import Reply, Response
 
 Handler = Callable[[Request], Awaitable[Reply]]
@@ -99,5 +100,7 @@ class Router:
                 request.api_version = version
             request.params = params
             return await route.handler(request)
+        except (BadRequest, ConnectionError, asyncio.IncompleteReadError):
+            raise  # the connection itself is broken: the HTTP layer answers 400 or hangs up
         except Exception as exc:
             return error_response(exc, context=f"{request.method} {request.path}")
