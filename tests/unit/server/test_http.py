@@ -103,7 +103,7 @@ def test_keep_alive_and_pipelining(client: RawClient) -> None:
 
 def test_connection_close(client: RawClient) -> None:
     client.send(get("/hello", "Connection: close\r\n"))
-    status, headers, _ = client.response()
+    _status, headers, _ = client.response()
     assert headers["connection"] == "close"
     assert client.closed()
 
@@ -160,14 +160,14 @@ def test_bad_requests_get_400_and_close(client: RawClient, raw: bytes) -> None:
 
 def test_head_has_no_body(client: RawClient) -> None:
     client.send(b"HEAD /hello HTTP/1.1\r\n\r\n" + get("/hello"))
-    status, headers, body = client.response(head_only=True)
+    status, headers, _body = client.response(head_only=True)
     assert status == 200 and headers["content-length"] == "5"
     assert client.response()[2] == b"hello"
 
 
 def test_chunked_stream(client: RawClient) -> None:
     client.send(get("/stream") + get("/hello"))
-    status, headers, body = client.response()
+    _status, headers, body = client.response()
     assert headers["transfer-encoding"] == "chunked"
     assert headers["content-type"] == "application/json"
     assert [json.loads(line) for line in body.split(b"\r\n") if line] == [{"n": 0}, {"n": 1}, {"n": 2}]

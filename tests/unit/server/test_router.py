@@ -71,10 +71,10 @@ def test_list_route_wins_over_inspect(router: Router) -> None:
 
 
 def test_version_is_recorded(router: Router) -> None:
-    reply, req = call(router, "GET", "/v1.30/images/json")
+    _reply, req = call(router, "GET", "/v1.30/images/json")
     assert req.api_version == "1.30"
     assert req.version_before("1.41") and not req.version_before("1.30")
-    reply, req = call(router, "GET", "/images/json")
+    _reply, req = call(router, "GET", "/images/json")
     assert req.api_version == "1.44"
 
 
