@@ -218,7 +218,7 @@ class _Applier:
             return
         if self.is_root:
             os.lchown(path, hdr.uid, hdr.gid)
-        if typ != ts.SYM:
+        if typ != ts.SYM and not (typ == ts.LNK and os.path.islink(path)):
             os.chmod(path, hdr.mode)
         self._xattrs(path, hdr)
         self._times(path, hdr)

@@ -16,6 +16,7 @@ from sampan.errdefs import InvalidArgument
 
 BLOCK = 512
 _BUF = 1 << 20
+_MAX_META = 16 << 20  # PAX / GNU long name records: refuse absurd sizes
 
 REG, AREG, LNK, SYM, CHR, BLK, DIR, FIFO, CONTIG = b"0", b"\x00", b"1", b"2", b"3", b"4", b"5", b"6", b"7"
 _GNU_LONGNAME, _GNU_LONGLINK, _PAX, _PAX_GLOBAL = b"L", b"K", b"x", b"g"
@@ -138,12 +139,21 @@ class TarReader:
         return int(n)
 
     def _take(self, n: int) -> bytes:
-        while self._end - self._start < n:
-            if not self._fill():
+        if n <= len(self._buf):
+            while self._end - self._start < n:
+                if not self._fill():
+                    raise InvalidArgument("invalid tar header: unexpected EOF")
+            out = bytes(self._mv[self._start : self._start + n])
+            self._start += n
+            return out
+        acc = bytearray()
+        while len(acc) < n:
+            if self._start == self._end and not self._fill():
                 raise InvalidArgument("invalid tar header: unexpected EOF")
-        out = bytes(self._mv[self._start : self._start + n])
-        self._start += n
-        return out
+            k = min(n - len(acc), self._end - self._start)
+            acc += self._mv[self._start : self._start + k]
+            self._start += k
+        return bytes(acc)
 
     def _skip_bytes(self, n: int) -> None:
         while n:
@@ -161,6 +171,8 @@ class TarReader:
             self._remaining = self._padding = 0
 
     def _read_data(self, size: int) -> bytes:
+        if size > _MAX_META:
+            raise InvalidArgument(f"invalid tar header: {size}-byte metadata entry is too large")
         data = self._take(size)
         self._skip_bytes(-size % BLOCK)
         return data
