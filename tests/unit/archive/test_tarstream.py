@@ -47,7 +47,8 @@ def _build(fmt: int) -> tuple[bytes, dict[str, bytes]]:
 @pytest.mark.parametrize("fmt", [tarfile.GNU_FORMAT, tarfile.PAX_FORMAT])
 def test_reader_matches_tarfile(fmt: int) -> None:
     raw, files = _build(fmt)
-    expected = tarfile.open(fileobj=io.BytesIO(raw)).getmembers()
+    with tarfile.open(fileobj=io.BytesIO(raw)) as tf:
+        expected = tf.getmembers()
     reader = ts.TarReader(io.BytesIO(raw), bufsize=4096)  # small buffer: exercise refills
     got = []
     while (hdr := reader.next()) is not None:
