@@ -161,6 +161,7 @@ class Connection:
             except Exception as exc:  # the app maps errors itself; this is a last resort
                 reply = error_response(exc, context=f"{method} {path}")
         if isinstance(reply, HijackResponse):
+            log.debug("%s %s -> hijacked", method, target)
             await self._hijack(request, reply)
             return False
         if not body.done and not await body.drain(MAX_DRAIN):
@@ -171,6 +172,7 @@ class Connection:
             keep_alive = await self._send_stream(request, reply, keep_alive)
         else:
             await self._send(request, reply, keep_alive)
+        log.debug("%s %s -> %d", method, target, reply.status)
         self.busy = False
         return keep_alive and not self.closing
 

@@ -137,6 +137,8 @@ class Request:
     def parse_target(cls, target: str) -> tuple[str, dict[str, list[str]]]:
         from urllib.parse import unquote
 
+        if target.startswith(("http://", "https://")):  # absolute-form (proxies, some clients)
+            target = "/" + target.split("://", 1)[1].partition("/")[2]
         path, _, raw_query = target.partition("?")
         query = parse_qs(raw_query, keep_blank_values=True) if raw_query else {}
         return unquote(path), query

@@ -86,7 +86,7 @@ class APIServer:
     def __init__(self, app: App) -> None:
         self.app = app
         self._servers: list[asyncio.Server] = []
-        self._sockets: list[str] = []
+        self._sockets: list[tuple[str, int]] = []  # (path, inode): unlink only our own socket
         self._connections: set[Connection] = set()
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -114,7 +114,7 @@ class APIServer:
                 sock.close()
                 os.unlink(address)
                 raise
-            self._sockets.append(address)
+            self._sockets.append((address, os.stat(address).st_ino))
         else:
             assert isinstance(address, tuple)
             server = await asyncio.start_server(self._on_client, address[0], address[1], limit=1 << 20)
@@ -125,9 +125,10 @@ class APIServer:
         """Stop accepting, let busy connections finish for `grace` seconds, then cut the rest."""
         for server in self._servers:
             server.close()
-        for path in self._sockets:
+        for path, inode in self._sockets:
             with contextlib.suppress(FileNotFoundError):
-                os.unlink(path)
+                if os.stat(path).st_ino == inode:
+                    os.unlink(path)
         for conn in list(self._connections):
             conn.close_when_idle()
         pending = [t for t in self._tasks if not t.done()]

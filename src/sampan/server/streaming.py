@@ -10,6 +10,7 @@ away, the next `emit` raises so the job stops early.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import AsyncIterator, Callable
 
@@ -17,6 +18,8 @@ from sampan.api.progress import JSONMessage
 from sampan.errdefs import Unavailable
 from sampan.server.errors import error_message
 from sampan.server.response import Response, StreamResponse
+
+log = logging.getLogger(__name__)
 
 Emit = Callable[[JSONMessage], None]
 Job = Callable[[Emit], object]
@@ -62,6 +65,7 @@ async def progress_stream(job: Job) -> Response | StreamResponse:
                 item = await queue.get()
             exc = task.exception()
             if exc is not None:
+                log.info("streamed job failed after output began: %s", exc)
                 yield JSONMessage(error=error_message(exc)).encode()
         finally:
             if not task.done():
