@@ -1,0 +1,133 @@
+"""A three-layer chain with whiteouts and an opaque dir, mounted for real (overlay and native)."""
+
+from __future__ import annotations
+
+import io
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sampan.archive import apply_layer
+from sampan.snapshot import Snapshotter, mount_all, new_snapshotter, unmount_all
+from sampan.snapshot.mount import is_mounted
+from tests.support.images import Entry, compress, tar_bytes
+
+pytestmark = pytest.mark.root
+
+LAYERS = [
+    [
+        Entry("etc", "dir"),
+        Entry("etc/keep", data=b"keep"),
+        Entry("etc/gone", data=b"gone"),
+        Entry("olddir", "dir"),
+        Entry("olddir/sub", "dir"),
+        Entry("olddir/sub/f", data=b"f"),
+        Entry("opq", "dir"),
+        Entry("opq/lower", data=b"lower"),
+        Entry("opq/lowersub", "dir"),
+        Entry("opq/lowersub/x", data=b"x"),
+    ],
+    [
+        Entry("etc", "dir"),
+        Entry("etc/.wh.gone"),
+        Entry("etc/added", data=b"added"),
+        Entry("opq", "dir"),
+        Entry("opq/middle", data=b"middle"),
+    ],
+    [
+        Entry(".wh.olddir"),
+        Entry("opq", "dir"),
+        Entry("opq/.wh..wh..opq"),
+        Entry("opq/top", data=b"top"),
+        Entry("etc/keep", data=b"keep v3"),
+    ],
+]
+
+
+@pytest.fixture(params=["overlay", "native"])
+def sn(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Snapshotter]:
+    s = new_snapshotter(str(tmp_path / "snapshots"), request.param)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def target(tmp_path: Path) -> Iterator[str]:
+    t = tmp_path / "rootfs"
+    t.mkdir()
+    yield str(t)
+    unmount_all(str(t))
+
+
+def _build_chain(sn: Snapshotter) -> str:
+    parent = None
+    for i, entries in enumerate(LAYERS):
+        key = f"extract-{i}"
+        sn.prepare(key, parent)
+        path, whiteouts = sn.apply_dir(key)
+        blob = compress(tar_bytes(entries), "gzip")
+        apply_layer(io.BytesIO(blob), path, compression="gzip", whiteouts=whiteouts)
+        sn.commit(f"layer{i}", key)
+        parent = f"layer{i}"
+    assert parent is not None
+    return parent
+
+
+def _check_merged(root: str) -> None:
+    assert sorted(os.listdir(root)) == ["etc", "opq"]
+    assert sorted(os.listdir(f"{root}/etc")) == ["added", "keep"]
+    assert Path(root, "etc/keep").read_bytes() == b"keep v3"
+    assert sorted(os.listdir(f"{root}/opq")) == ["top"]
+
+
+def test_chain_merged_view(sn: Snapshotter, target: str) -> None:
+    top = _build_chain(sn)
+    mounts = sn.prepare("container", top)
+    mount_all(mounts, target)
+    assert is_mounted(target)
+    _check_merged(target)
+    Path(target, "etc/written").write_bytes(b"rw layer")
+    os.unlink(f"{target}/etc/added")
+    unmount_all(target)
+    assert not is_mounted(target)
+    # The committed layers are untouched by writes in the container layer.
+    view = sn.view("check", top)
+    mount_all(view, target)
+    try:
+        _check_merged(target)
+        with pytest.raises(OSError):
+            Path(target, "etc/ro").write_bytes(b"x")  # views are read-only
+    finally:
+        unmount_all(target)
+    sn.remove("check")
+    sn.remove("container")
+    for i in reversed(range(len(LAYERS))):
+        sn.remove(f"layer{i}")
+    assert os.listdir(os.path.join(sn.root, "snapshots")) == []
+
+
+def test_overlay_whiteout_representation(tmp_path: Path) -> None:
+    sn = new_snapshotter(str(tmp_path / "s"), "overlay")
+    try:
+        _build_chain(sn)
+        upper2 = sn.mounts("layer1")[0].options[0].split("=", 1)[1].split(":")[0]
+        st = os.lstat(f"{upper2}/etc/gone")
+        assert stat.S_ISCHR(st.st_mode) and st.st_rdev == 0
+        upper3 = sn.mounts("layer2")[0].options[0].split("=", 1)[1].split(":")[0]
+        assert os.getxattr(f"{upper3}/opq", "trusted.overlay.opaque") == b"y"
+        assert not os.path.lexists(f"{upper3}/opq/.wh..wh..opq")
+        assert stat.S_ISCHR(os.lstat(f"{upper3}/olddir").st_mode)
+    finally:
+        sn.close()
+
+
+def test_auto_picks_overlay_here(tmp_path: Path) -> None:
+    s = new_snapshotter(str(tmp_path / "auto"), "auto")
+    try:
+        assert s.driver_name == "overlay2"  # ext4 as root: overlayfs mounts
+        assert [n for n in os.listdir(s.root) if n.startswith(".overlay-probe")] == []
+    finally:
+        s.close()
