@@ -1,0 +1,219 @@
+"""The runtime side of create, start and run.
+
+create: validate everything, make the state dir, exec fifo and cgroup, fork the init stages
+(init.py) and drive them over the sync channel: uid/gid maps and cgroup placement while the
+child waits, prestart/createRuntime hooks after its mounts, then record state.json. Any
+failure kills the children and removes the cgroup and the state dir before raising.
+start: open the exec fifo (which releases the init's execve) and run poststart hooks.
+run: create + start, then wait for the container as its subreaper and delete it.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+from dataclasses import dataclass
+from typing import Any
+
+from sampan.errdefs import Conflict, InvalidArgument, System
+from sampan.linux import syscalls as s
+from sampan.runtime.config import Config, load_bundle
+from sampan.runtime.state import OCI_VERSION, Container, ContainerState, proc_start_time, rfc3339_now
+
+FORWARDED = (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGUSR1,
+             signal.SIGUSR2, signal.SIGWINCH, signal.SIGCONT)
+
+
+@dataclass
+class CreateOptions:
+    bundle: str = "."
+    pid_file: str | None = None
+    console_socket: str | None = None
+    no_pivot: bool = False
+    no_new_keyring: bool = False
+    preserve_fds: int = 0
+    detach: bool = True
+
+
+def hook_state(c: Container | None, cid: str, status: str, pid: int, bundle: str,
+               annotations: dict[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {"ociVersion": OCI_VERSION, "id": cid, "status": status, "pid": pid, "bundle": bundle}
+    if annotations:
+        out["annotations"] = annotations
+    return out
+
+
+def validate_for_create(cfg: Config, opts: CreateOptions) -> None:
+    if cfg.process is None:
+        raise InvalidArgument("invalid config.json: process: required for create")
+    if cfg.linux.namespace("mount") is None:
+        raise InvalidArgument("invalid config.json: linux.namespaces: a mount namespace is required")
+    if cfg.process.terminal and not opts.console_socket and opts.detach:
+        raise InvalidArgument("cannot allocate tty if runc will detach without setting console socket")
+    if opts.console_socket and not cfg.process.terminal:
+        raise InvalidArgument("cannot use console socket if runc will not detach or allocate tty")
+    if cfg.linux.resources:
+        from sampan.runtime.cgroups import validate_resources
+
+        validate_resources(cfg.linux.resources)
+    if cfg.linux.seccomp is not None:
+        try:
+            from sampan.runtime.seccomp import validate
+        except ImportError:
+            raise InvalidArgument("seccomp is configured but this build has no seccomp support")
+        validate(cfg.linux.seccomp)
+
+
+def create(root: str, cid: str, opts: CreateOptions) -> Container:
+    bundle = os.path.abspath(opts.bundle)
+    cfg = load_bundle(bundle)
+    validate_for_create(cfg, opts)
+    from sampan.runtime.cgroups import new_manager
+
+    c = Container.create_dir(root, cid)
+    mgr = None
+    child = init_pid = 0
+    try:
+        os.mkfifo(c.fifo, 0o622)
+        os.chmod(c.fifo, 0o622)
+        mgr = new_manager(cfg.linux.cgroups_path, cid)
+        mgr.create()
+        child, init_pid = _spawn(c, cfg, opts, mgr, bundle)
+        st = ContainerState(
+            id=cid, pid=init_pid, bundle=bundle, rootfs=cfg.root_path, created=rfc3339_now(),
+            start_time=proc_start_time(init_pid) or 0, annotations=cfg.annotations,
+            cgroups_path=cfg.linux.cgroups_path, spec=cfg.raw, owner="",
+        )
+        if st.start_time == 0:
+            raise System("container init exited during create")
+        c.save(st)
+        if opts.pid_file:
+            write_pid_file(opts.pid_file, init_pid)
+    except BaseException:
+        _undo(c, mgr, child, init_pid)
+        raise
+    return c
+
+
+def _spawn(c: Container, cfg: Config, opts: CreateOptions, mgr: Any, bundle: str) -> tuple[int, int]:
+    from sampan.runtime.hooks import run_hooks
+    from sampan.runtime.init import InitContext, stage1
+    from sampan.runtime.sync import Channel
+
+    parent, child_end = Channel.pair()
+    console_socket = os.path.abspath(opts.console_socket) if opts.console_socket else None
+    ctx = InitContext(cfg, child_end, c.fifo, console_socket, opts.no_pivot, opts.preserve_fds)
+    s.Syscalls().prctl(s.PR_SET_CHILD_SUBREAPER, 1)
+    pid = os.fork()
+    if pid == 0:
+        parent.close()
+        stage1(ctx)
+    child_end.close()
+    init_pid = 0
+    try:
+        msg = parent.expect("userns", "creating namespaces")
+        mgr.apply(pid)
+        if cfg.linux.resources:
+            mgr.set(cfg.linux.resources)
+        if msg.get("new"):
+            write_id_maps(pid, cfg)
+        parent.send("go")
+        init_pid = int(parent.expect("pid", "creating the container init")["pid"])
+        os.waitpid(pid, 0)
+        pid = 0
+        parent.expect("mounted", "setting up the rootfs")
+        state = hook_state(c, c.id, "creating", init_pid, bundle, cfg.annotations)
+        run_hooks("prestart", cfg.hooks_of("prestart"), state)
+        run_hooks("createRuntime", cfg.hooks_of("createRuntime"), state)
+        parent.send("resume", state=state)
+        parent.expect("ready", "finishing the container process setup")
+    except BaseException:
+        _reap(pid, init_pid)
+        raise
+    finally:
+        parent.close()
+    return 0, init_pid
+
+
+def write_id_maps(pid: int, cfg: Config) -> None:
+    sc = s.Syscalls()
+    for name, maps in (("uid_map", cfg.linux.uid_mappings), ("gid_map", cfg.linux.gid_mappings)):
+        text = "".join(f"{m.container_id} {m.host_id} {m.size}\n" for m in maps)
+        try:
+            sc.write_file(f"/proc/{pid}/{name}", text)
+        except OSError as e:
+            raise System(f"write {name} for the user namespace: {e.strerror or e}")
+
+
+def _reap(child: int, init_pid: int) -> None:
+    for pid in (init_pid, child):
+        if pid:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    for pid in (child, init_pid):
+        if pid:
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+
+
+def _undo(c: Container, mgr: Any, child: int, init_pid: int) -> None:
+    _reap(child, init_pid)
+    if mgr is not None:
+        try:
+            mgr.destroy()
+        except Exception:
+            pass
+    c.remove()
+
+
+def write_pid_file(path: str, pid: int) -> None:
+    path = os.path.abspath(path)
+    tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.tmp")
+    with open(tmp, "w") as f:
+        f.write(str(pid))
+    os.rename(tmp, path)
+
+
+def start(c: Container) -> None:
+    status = c.status()
+    if status == "stopped":
+        raise Conflict("cannot start a container that has stopped")
+    if status != "created":
+        raise Conflict("cannot start an already running container")
+    release(c)
+    from sampan.runtime.config_state import config_of
+    from sampan.runtime.hooks import run_hooks_warn
+
+    cfg = config_of(c)
+    if cfg is not None and cfg.hooks_of("poststart"):
+        st = c.state
+        run_hooks_warn("poststart", cfg.hooks_of("poststart"),
+                       hook_state(c, c.id, "running", st.pid, st.bundle, st.annotations))
+
+
+def release(c: Container) -> None:
+    """Open the exec fifo; the init, blocked opening its write end, writes a byte and execs."""
+    try:
+        fd = os.open(c.fifo, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise Conflict("cannot start an already running container")
+    try:
+        while True:
+            ready, _, _ = select.select([fd], [], [], 0.1)
+            if ready:
+                data = os.read(fd, 1)
+                if data:
+                    break
+            if not c.alive():
+                raise System("cannot start a container that has stopped")
+    finally:
+        os.close(fd)
+        try:
+            os.unlink(c.fifo)
+        except FileNotFoundError:
+            pass

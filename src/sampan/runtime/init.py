@@ -1,0 +1,172 @@
+"""The container side of `create`: runs in forked children, never returns.
+
+stage1 (child of the runtime): enter or make the user namespace and wait while the parent
+writes uid/gid maps and puts us in the cgroup; join namespaces given by path; unshare the
+others; fork stage2 (the first process of a new pid namespace) and report its pid.
+stage2 (container init): build the rootfs, let the parent run its hooks, pivot, finish the
+process setup, report "ready", then block on the exec fifo until `start` opens it, and execve.
+Every failure before "ready" is sent to the parent as a message, so the parent prints it and
+removes every trace.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+from sampan.linux import syscalls as s
+from sampan.runtime.config import NAMESPACES, Config
+from sampan.runtime.sync import Channel
+
+_JOIN_ORDER = ("ipc", "uts", "network", "pid", "cgroup", "time", "mount")
+
+
+@dataclass
+class InitContext:
+    cfg: Config
+    chan: Channel
+    fifo_path: str
+    console_socket: str | None = None
+    no_pivot: bool = False
+    preserve_fds: int = 0
+
+
+def describe(e: BaseException) -> str:
+    if isinstance(e, OSError) and e.strerror:
+        return f"{e.strerror}: {e.filename}" if e.filename and str(e.filename) not in e.strerror else e.strerror
+    return str(e) or type(e).__name__
+
+
+def _fail(chan: Channel, e: BaseException) -> NoReturn:
+    try:
+        chan.send("error", message=f"unable to start container process: {describe(e)}")
+    finally:
+        os._exit(1)
+
+
+def stage1(ctx: InitContext) -> NoReturn:
+    try:
+        sc = s.Syscalls()
+        lx = ctx.cfg.linux
+        fds: dict[str, int] = {}
+        for ns in lx.namespaces:
+            if ns.path:
+                try:
+                    fds[ns.type] = os.open(ns.path, os.O_RDONLY | os.O_CLOEXEC)
+                except OSError as e:
+                    raise OSError(e.errno, f"open {ns.type} namespace {ns.path}: {e.strerror}")
+        new = 0
+        for ns in lx.namespaces:
+            if not ns.path:
+                new |= NAMESPACES[ns.type]
+        if "user" in fds:
+            sc.setns(fds.pop("user"), s.CLONE_NEWUSER)
+        if new & s.CLONE_NEWUSER:
+            sc.unshare(s.CLONE_NEWUSER)
+        ctx.chan.send("userns", new=bool(new & s.CLONE_NEWUSER))
+        ctx.chan.expect("go", "waiting for the runtime")
+        if new & s.CLONE_NEWUSER or lx.namespace("user"):
+            os.setresgid(0, 0, 0)
+            os.setresuid(0, 0, 0)
+        for kind in _JOIN_ORDER:
+            if kind in fds:
+                sc.setns(fds[kind], NAMESPACES[kind])
+                os.close(fds[kind])
+        if new & ~s.CLONE_NEWUSER:
+            sc.unshare(new & ~s.CLONE_NEWUSER)
+        pid = os.fork()
+        if pid == 0:
+            stage2(ctx, sc)
+        ctx.chan.send("pid", pid=pid)
+        os._exit(0)
+    except BaseException as e:
+        _fail(ctx.chan, e)
+
+
+def stage2(ctx: InitContext, sc: s.Syscalls) -> NoReturn:
+    from sampan.runtime import console
+    from sampan.runtime.hooks import run_hooks
+    from sampan.runtime.process import ProcessSetup
+    from sampan.runtime.rootfs import RootfsBuilder
+
+    cfg = ctx.cfg
+    proc = cfg.process
+    assert proc is not None
+    setup = ProcessSetup(sc, proc, seccomp=cfg.linux.seccomp, personality=cfg.linux.personality,
+                         set_groups=not _setgroups_denied())
+    state: dict[str, Any] = {}
+    try:
+        os.setsid()
+        fifo_fd = os.open(ctx.fifo_path, os.O_PATH | os.O_CLOEXEC)
+        builder = RootfsBuilder(sc, cfg)
+        builder.prepare()
+        pts = None
+        if proc.terminal:
+            pts = _console(ctx, builder)
+        ctx.chan.send("mounted")
+        state = ctx.chan.expect("resume", "waiting for prestart hooks")["state"]
+        run_hooks("createContainer", cfg.hooks_of("createContainer"), state)
+        builder.pivot(ctx.no_pivot)
+        builder.finalize()
+        if cfg.hostname:
+            sc.sethostname(cfg.hostname)
+        if cfg.domainname:
+            sc.setdomainname(cfg.domainname)
+        for key, value in cfg.linux.sysctl.items():
+            sc.write_file("/proc/sys/" + key.replace(".", "/"), value)
+        for path in cfg.linux.readonly_paths:
+            builder.readonly_path(path)
+        for path in cfg.linux.masked_paths:
+            builder.mask_path(path)
+        setup.early()
+        setup.resolve()
+        if pts is not None:
+            console.become_controlling(f"/dev/pts/{pts}")
+        setup.drop_privileges()
+        ctx.chan.send("ready")
+        ctx.chan.close()
+    except BaseException as e:
+        _fail(ctx.chan, e)
+    try:
+        fd = os.open(f"/proc/self/fd/{fifo_fd}", os.O_WRONLY | os.O_CLOEXEC)
+        os.write(fd, b"0")
+        os.close(fifo_fd)
+        state["status"] = "running"
+        run_hooks("startContainer", cfg.hooks_of("startContainer"), state)
+        setup.exec(ctx.preserve_fds)
+    except BaseException as e:
+        sys.stderr.write(f"unable to start container process: {describe(e)}\n")
+        sys.stderr.flush()
+    os._exit(1)
+
+
+def _console(ctx: InitContext, builder: Any) -> int:
+    from sampan.linux.syscalls import MS_BIND
+    from sampan.runtime import console
+
+    proc = ctx.cfg.process
+    assert proc is not None
+    if not ctx.console_socket:
+        raise OSError(22, "a terminal was requested but no --console-socket was given")
+    master, number = console.open_pty(builder.target("/dev/ptmx"))
+    try:
+        if proc.console_size:
+            console.set_size(master, *proc.console_size)
+        dev_console = builder.target("/dev/console")
+        if not os.path.lexists(dev_console):
+            os.close(os.open(dev_console, os.O_CREAT | os.O_WRONLY | os.O_CLOEXEC, 0o600))
+        builder.sc.mount(builder.target(f"/dev/pts/{number}"), dev_console, "bind", MS_BIND)
+        console.send_master(ctx.console_socket, master)
+    finally:
+        os.close(master)
+    return number
+
+
+def _setgroups_denied() -> bool:
+    try:
+        with open("/proc/self/setgroups") as f:
+            return f.read().strip() == "deny"
+    except OSError:
+        return False

@@ -1,0 +1,193 @@
+"""Commands on existing containers: state, list, kill, delete, ps, pause, resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from typing import Any
+
+from sampan.errdefs import Conflict, InvalidArgument
+from sampan.runtime.state import Container, list_ids
+
+
+def manager_of(c: Container) -> Any:
+    from sampan.runtime.cgroups import new_manager
+
+    return new_manager(c.state.cgroups_path, c.id)
+
+
+def parse_signal(text: str) -> int:
+    """runc accepts "KILL", "SIGKILL", "kill" and "9"."""
+    if text.isdigit():
+        num = int(text)
+        if num <= 0 or num >= signal.NSIG:
+            raise InvalidArgument(f"unknown signal {text!r}")
+        return num
+    name = text.upper()
+    if not name.startswith("SIG"):
+        name = "SIG" + name
+    try:
+        return int(signal.Signals[name])
+    except KeyError:
+        raise InvalidArgument(f"unknown signal {text!r}")
+
+
+def state_json(c: Container) -> str:
+    return json.dumps(c.oci_state(), indent=2)
+
+
+def list_containers(root: str) -> list[dict[str, Any]]:
+    out = []
+    for cid in list_ids(root):
+        c = Container(root, cid)
+        try:
+            out.append(c.oci_state())
+        except Exception:
+            continue
+    return out
+
+
+def format_table(rows: list[dict[str, Any]]) -> str:
+    """Go's tabwriter as runc uses it: minwidth 12, padding 3, last column unpadded."""
+    table = [["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]]
+    for r in rows:
+        table.append([r["id"], str(r["pid"]), r["status"], r["bundle"], r["created"], r["owner"]])
+    widths = [max(12, max(len(row[i]) for row in table) + 3) for i in range(5)]
+    lines = []
+    for row in table:
+        lines.append("".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:5])) + row[5])
+    return "\n".join(lines) + "\n"
+
+
+def kill(c: Container, sig: int, all_procs: bool = False) -> None:
+    status = c.status()
+    if status == "stopped" or status == "creating":
+        raise Conflict("container not running")
+    if all_procs:
+        mgr = manager_of(c)
+        for pid in mgr.pids():
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        if status == "paused" and sig == signal.SIGKILL:
+            mgr.thaw()
+        return
+    try:
+        os.kill(c.state.pid, sig)
+    except ProcessLookupError:
+        raise Conflict("container not running")
+
+
+def wait_gone(c: Container, timeout: float = 10.0) -> None:
+    pid = c.state.pid
+    deadline = time.monotonic() + timeout
+    while c.alive() and time.monotonic() < deadline:
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        time.sleep(0.005)
+
+
+def delete(c: Container, force: bool = False) -> None:
+    from sampan.runtime.config_state import config_of
+    from sampan.runtime.create import hook_state
+    from sampan.runtime.hooks import run_hooks_warn
+
+    if not c.has_state():
+        c.remove()
+        return
+    status = c.status()
+    if status in ("running", "paused") and not force:
+        raise Conflict(f"cannot delete container {c.id} that is not stopped: {status}")
+    mgr = manager_of(c)
+    if status != "stopped":
+        try:
+            os.kill(c.state.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        if status == "paused":
+            mgr.thaw()
+        wait_gone(c)
+    _kill_leftovers(mgr)
+    mgr.destroy()
+    cfg = config_of(c)
+    if cfg is not None:
+        st = c.state
+        run_hooks_warn("poststop", cfg.hooks_of("poststop"),
+                       hook_state(c, c.id, "stopped", 0, st.bundle, st.annotations))
+    c.remove()
+
+
+def _kill_leftovers(mgr: Any) -> None:
+    """Processes still in the cgroup (no pid namespace, daemons) die with the container."""
+    try:
+        pids = mgr.pids()
+    except Exception:
+        return
+    if not pids:
+        return
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            if not mgr.pids():
+                return
+        except Exception:
+            return
+        try:
+            os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        time.sleep(0.005)
+
+
+def pause(c: Container) -> None:
+    status = c.status()
+    if status != "running":
+        raise Conflict("container not running")
+    manager_of(c).freeze()
+
+
+def resume(c: Container) -> None:
+    status = c.status()
+    if status != "paused":
+        raise Conflict("container not paused")
+    manager_of(c).thaw()
+
+
+def ps(c: Container, fmt: str, ps_args: list[str]) -> str:
+    status = c.status()
+    if status in ("stopped", "creating"):
+        raise Conflict("container not running")
+    pids = manager_of(c).pids()
+    if fmt == "json":
+        return json.dumps(pids) + "\n"
+    if fmt != "table":
+        raise InvalidArgument(f"invalid format option {fmt!r}")
+    import subprocess
+
+    out = subprocess.run(["ps", *(ps_args or ["-ef"])], capture_output=True, check=False)
+    if out.returncode != 0:
+        raise InvalidArgument(f"ps failed: {out.stderr.decode(errors='replace').strip()}")
+    lines = out.stdout.decode().splitlines()
+    if not lines:
+        return ""
+    try:
+        col = lines[0].split().index("PID")
+    except ValueError:
+        raise InvalidArgument("couldn't find PID field in ps output")
+    keep = [lines[0]]
+    wanted = {str(p) for p in pids}
+    for line in lines[1:]:
+        fields = line.split()
+        if len(fields) > col and fields[col] in wanted:
+            keep.append(line)
+    return "\n".join(keep) + "\n"

@@ -1,0 +1,61 @@
+"""The parent <-> container-init channel: newline-delimited JSON over a socketpair.
+
+The init reports progress ("userns", "pid", "hooks", "ready") and failures ("error" with a
+message) so the parent can do the privileged steps in between (uid maps, cgroups, hooks)
+and print the child's error before cleaning up.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from typing import Any
+
+from sampan.errdefs import System
+
+
+class Channel:
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self._buf = b""
+
+    @classmethod
+    def pair(cls) -> tuple[Channel, Channel]:
+        a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        return cls(a), cls(b)
+
+    def send(self, kind: str, **fields: Any) -> None:
+        data = json.dumps({"type": kind, **fields}).encode() + b"\n"
+        self.sock.sendall(data)
+
+    def recv(self) -> dict[str, Any] | None:
+        """The next message, or None when the other side closed without a word."""
+        while b"\n" not in self._buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                return None
+            self._buf += chunk
+        line, self._buf = self._buf.split(b"\n", 1)
+        msg: dict[str, Any] = json.loads(line)
+        return msg
+
+    def expect(self, kind: str, what: str) -> dict[str, Any]:
+        """Wait for `kind`; an "error" message or EOF become a System error."""
+        msg = self.recv()
+        if msg is None:
+            raise System(f"{what}: container init exited without reporting")
+        if msg.get("type") == "error":
+            raise System(msg.get("message", "container init failed"))
+        if msg.get("type") != kind:
+            raise System(f"{what}: unexpected message {msg.get('type')!r} from container init")
+        return msg
+
+    def fileno(self) -> int:
+        return self.sock.fileno()
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def set_inheritable(self) -> None:
+        os.set_inheritable(self.sock.fileno(), True)
