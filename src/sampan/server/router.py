@@ -33,11 +33,12 @@ class Route:
 
 
 def compile_pattern(pattern: str) -> re.Pattern[str]:
-    """`/images/{name}/json` -> a regex where `{name}` may span slashes (never empty)."""
+    """`/images/{name}/json` -> a regex where `{name}` may span slashes (and may be empty,
+    so that handlers answer "image name cannot be blank" as dockerd does)."""
     out, pos = [], 0
     for m in _PARAM.finditer(pattern):
         out.append(re.escape(pattern[pos : m.start()]))
-        out.append(f"(?P<{m.group(1)}>.+)")
+        out.append(f"(?P<{m.group(1)}>.*)")
         pos = m.end()
     out.append(re.escape(pattern[pos:]))
     return re.compile("^" + "".join(out) + "$")

@@ -255,6 +255,9 @@ def test_delete(client: RawClient, images: FakeImages) -> None:
     assert images.calls[-1] == ("delete", ("busybox:latest", True, False))
     client.send(b"DELETE /images/busy HTTP/1.1\r\n\r\n")
     assert client.response()[0] == 409
+    client.send(b"DELETE /images/ HTTP/1.1\r\n\r\n")
+    status, _, body = client.response()
+    assert (status, json.loads(body)) == (400, {"message": "image name cannot be blank"})
 
 
 def test_prune(client: RawClient, images: FakeImages) -> None:

@@ -26,7 +26,8 @@ class SystemBackend(Protocol):
 def add_routes(router: Router, backend: SystemBackend) -> None:
     async def ping(req: Request) -> Response:
         # Api-Version (the negotiation header) is on every response; see server/http.py.
-        return Response(200, b"OK", "text/plain; charset=utf-8", dict(PING_HEADERS))
+        body = b"" if req.method == "HEAD" else b"OK"
+        return Response(200, body, "text/plain; charset=utf-8", dict(PING_HEADERS))
 
     async def version(req: Request) -> Response:
         return Response.json(backend.version())
