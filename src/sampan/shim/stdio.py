@@ -1,0 +1,134 @@
+"""The container's stdio as the shim owns it: three pipes, or a pty master from the runtime.
+
+Pipes: the shim makes them and passes the container's ends as the runtime `create` process's
+fds 0/1/2, which the container's init inherits (runc's pass-through mode). Terminal: the shim
+listens on a console socket; the runtime sends the pty master over it with SCM_RIGHTS (runc's
+--console-socket contract) and the shim reads and writes the master.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import socket
+import struct
+import termios
+
+# Output stream names as the log and the attach framing know them.
+STDOUT = "stdout"
+STDERR = "stderr"
+
+
+class PipeStdio:
+    """stdin (optional), stdout and stderr pipes; `child_fds` go to the runtime create process."""
+
+    tty = False
+
+    def __init__(self, stdin: bool) -> None:
+        if stdin:
+            self._stdin_r, stdin_w = os.pipe()
+            self.stdin_fd: int | None = stdin_w
+        else:
+            self._stdin_r = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
+            self.stdin_fd = None
+        out_r, self._out_w = os.pipe()
+        err_r, self._err_w = os.pipe()
+        self.outputs: dict[int, str] = {out_r: STDOUT, err_r: STDERR}
+
+    def child_fds(self) -> tuple[int, int, int]:
+        return (self._stdin_r, self._out_w, self._err_w)
+
+    def console_path(self) -> str | None:
+        return None
+
+    def after_create(self, timeout: float) -> None:
+        """The container holds its ends now; closing ours lets EOF reach each side."""
+        for fd in self.child_fds():
+            os.close(fd)
+        for fd in self.outputs:
+            os.set_blocking(fd, False)
+        if self.stdin_fd is not None:
+            os.set_blocking(self.stdin_fd, False)
+
+    def resize(self, height: int, width: int) -> None:
+        raise ValueError("the container has no terminal")
+
+    def close(self) -> None:
+        for fd in self.outputs:
+            _close(fd)
+        if self.stdin_fd is not None:
+            _close(self.stdin_fd)
+
+
+class ConsoleStdio:
+    """A console socket to receive the pty master on; the master is then stdin and stdout."""
+
+    tty = True
+
+    def __init__(self, socket_path: str) -> None:
+        self._path = socket_path
+        try:
+            os.unlink(socket_path)
+        except FileNotFoundError:
+            pass
+        self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._listener.bind(socket_path)
+        os.chmod(socket_path, 0o600)
+        self._listener.listen(1)
+        self._null = os.open(os.devnull, os.O_RDWR | os.O_CLOEXEC)
+        self.master: int = -1
+        self.stdin_fd: int | None = None
+        self.outputs: dict[int, str] = {}
+
+    def child_fds(self) -> tuple[int, int, int]:
+        return (self._null, self._null, self._null)
+
+    def console_path(self) -> str | None:
+        return self._path
+
+    def after_create(self, timeout: float) -> None:
+        """Take the pty master the runtime sent during `create`."""
+        os.close(self._null)
+        self._listener.settimeout(timeout)
+        try:
+            conn, _ = self._listener.accept()
+        finally:
+            self._listener.close()
+            _unlink(self._path)
+        with conn:
+            conn.settimeout(timeout)
+            _msg, fds, _flags, _addr = socket.recv_fds(conn, 4096, 1)
+        if not fds:
+            raise OSError("the runtime sent no pty master over the console socket")
+        self.master = fds[0]
+        os.set_blocking(self.master, False)
+        self.stdin_fd = os.dup(self.master)  # its own fd, so the loop can watch it for writing
+        self.outputs = {self.master: STDOUT}
+
+    def resize(self, height: int, width: int) -> None:
+        fcntl.ioctl(self.master, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, 0, 0))
+
+    def close(self) -> None:
+        if self.stdin_fd is not None:
+            _close(self.stdin_fd)
+            self.stdin_fd = None
+        if self.master >= 0:
+            _close(self.master)
+            self.master = -1
+        if self._listener.fileno() >= 0:
+            self._listener.close()
+            _unlink(self._path)
+
+
+def _close(fd: int) -> None:
+    try:
+        os.close(fd)
+    except OSError:
+        pass
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
