@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 
 from sampan import errdefs
+from sampan.distribution.errors import NetworkError
 from sampan.distribution.transport import TRANSFER_ERRORS, Exchange
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,15 @@ class BlobReader:
         self._pos = offset
         self._ex: Exchange | None = None
         self._closed = False
-        self._open(first=True)
+        for attempt in range(MAX_RESUMES + 1):
+            try:
+                self._open(first=True)
+                break
+            except NetworkError as e:
+                if attempt == MAX_RESUMES:
+                    raise
+                log.info("opening blob %s failed (%s); retrying", digest, e)
+                time.sleep(RESUME_BACKOFF[min(attempt, len(RESUME_BACKOFF) - 1)])
 
     @property
     def offset(self) -> int:

@@ -232,19 +232,31 @@ class RegistryClient:
         host = self._host(ref.domain)
         creds = self._creds(ref)
         scope = f"repository:{ref.path}:pull"
-        auth = self.authorizer.header(host.challenges, scope, creds)
-        ex = self._send(method, host.base + path, {**headers, **({"Authorization": auth} if auth else {})})
+        url = host.base + path
+        auth = self._authorization(method, url, host.challenges, scope, creds)
+        ex = self._send(method, url, {**headers, **({"Authorization": auth} if auth else {})})
         if ex.status != 401:
             return ex
         challenges = parse_challenges(ex.headers("WWW-Authenticate"))
         if not challenges:
             return ex
-        new_auth = self.authorizer.header(challenges, scope, creds, refresh=True)
+        new_auth = self._authorization(method, url, challenges, scope, creds, refresh=True)
+        if new_auth is None and creds is None and any(c.scheme == "basic" for c in challenges):
+            ex.read_all()
+            raise errdefs.Unauthorized(f'{_verb(method)} "{url}": no basic auth credentials')
         if new_auth is None or new_auth == auth:
             return ex
         ex.read_all()
         host.challenges = challenges
-        return self._send(method, host.base + path, {**headers, "Authorization": new_auth})
+        return self._send(method, url, {**headers, "Authorization": new_auth})
+
+    def _authorization(self, method: str, url: str, challenges: list[Challenge], scope: str,
+                       creds: AuthConfig | None, *, refresh: bool = False) -> str | None:
+        """The Authorization header; a refused login names the request, as Docker does."""
+        try:
+            return self.authorizer.header(challenges, scope, creds, refresh=refresh)
+        except errdefs.Unauthorized as e:
+            raise errdefs.Unauthorized(f'{_verb(method)} "{url}": {e}') from e
 
     def _send(self, method: str, url: str, headers: Mapping[str, str]) -> Exchange:
         """One request with 5xx retries; network failures become Docker-worded errors."""
@@ -306,6 +318,10 @@ class RegistryClient:
             with self._lock:
                 ctx = self._tls.setdefault(netloc, ctx)
         return ctx
+
+
+def _verb(method: str) -> str:
+    return method[:1].upper() + method[1:].lower()
 
 
 def _parse(data: bytes, media_type: str) -> Manifest | Index:

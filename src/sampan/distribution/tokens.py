@@ -64,8 +64,11 @@ class TokenCache:
             return tok.value
 
     def put(self, key: tuple[str, str, str], value: str, expires_in: float) -> None:
+        lifetime = expires_in - _EXPIRY_MARGIN
+        if lifetime <= 0:
+            return  # too short-lived to be worth reusing
         with self._lock:
-            self._tokens[key] = _Token(value, time.monotonic() + max(expires_in - _EXPIRY_MARGIN, 1.0))
+            self._tokens[key] = _Token(value, time.monotonic() + lifetime)
 
     def drop(self, key: tuple[str, str, str]) -> None:
         with self._lock:
