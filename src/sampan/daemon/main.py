@@ -17,7 +17,7 @@ from sampan.errdefs import Conflict, SampanError
 
 log = logging.getLogger("sampand")
 
-SHUTDOWN_GRACE = 5.0
+SHUTDOWN_GRACE = 3.0
 
 
 class PidFile:

@@ -194,9 +194,9 @@ def _registry_config(insecure: tuple[str, ...]) -> dict[str, Any]:
             cidrs.append(entry)
         else:
             index_configs[entry] = {"Name": entry, "Mirrors": [], "Secure": False, "Official": False}
-    return {"AllowNondistributableArtifactsCIDRs": None,
-            "AllowNondistributableArtifactsHostnames": None,
-            "InsecureRegistryCIDRs": cidrs, "IndexConfigs": index_configs, "Mirrors": None}
+    return {"AllowNondistributableArtifactsCIDRs": [],
+            "AllowNondistributableArtifactsHostnames": [],
+            "InsecureRegistryCIDRs": cidrs, "IndexConfigs": index_configs, "Mirrors": []}
 
 
 def _sysctl_on(name: str) -> bool:

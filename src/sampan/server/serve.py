@@ -98,6 +98,9 @@ class APIServer:
             self._tasks.add(task)
         try:
             await conn.serve()
+        except asyncio.CancelledError:
+            # Cut at shutdown; ending the task normally keeps asyncio's stream callback quiet.
+            log.debug("connection cancelled at shutdown")
         finally:
             self._connections.discard(conn)
             if task is not None:
@@ -134,6 +137,8 @@ class APIServer:
         pending = [t for t in self._tasks if not t.done()]
         if pending:
             _, still = await asyncio.wait(pending, timeout=grace)
+            if still:
+                log.info("cutting %d connection(s) still busy after %.1fs", len(still), grace)
             for task in still:
                 task.cancel()
             if still:
