@@ -1,0 +1,81 @@
+"""The command table: command path -> (module, spec attribute), with a one-line summary.
+
+Adding a command is one row here and a `Spec` in its module; modules load only when their
+command runs, so `sampan --help` and `sampan version` stay fast.
+"""
+
+from __future__ import annotations
+
+# (path, module, spec attribute, summary, group); group "" = an alias hidden from help.
+TABLE: list[tuple[str, str, str, str, str]] = [
+    ("pull", "sampan.cli.pull", "PULL", "Download an image from a registry", "common"),
+    ("images", "sampan.cli.images", "LS", "List images", "common"),
+    ("info", "sampan.cli.system", "INFO", "Display system-wide information", "common"),
+    ("version", "sampan.cli.system", "VERSION", "Show the sampan version information", "common"),
+    ("history", "sampan.cli.history", "HISTORY", "Show the history of an image", "commands"),
+    ("inspect", "sampan.cli.inspect", "INSPECT", "Return low-level information on sampan objects",
+     "commands"),
+    ("rmi", "sampan.cli.image_ops", "RM", "Remove one or more images", "commands"),
+    ("tag", "sampan.cli.image_ops", "TAG", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", "commands"),
+    ("image history", "sampan.cli.history", "HISTORY", "Show the history of an image", "image"),
+    ("image inspect", "sampan.cli.inspect", "IMAGE_INSPECT", "Display detailed information on one or more images",
+     "image"),
+    ("image ls", "sampan.cli.images", "LS", "List images", "image"),
+    ("image list", "sampan.cli.images", "LS", "List images", ""),
+    ("image prune", "sampan.cli.image_ops", "PRUNE", "Remove unused images", "image"),
+    ("image pull", "sampan.cli.pull", "PULL", "Download an image from a registry", "image"),
+    ("image rm", "sampan.cli.image_ops", "RM", "Remove one or more images", "image"),
+    ("image remove", "sampan.cli.image_ops", "RM", "Remove one or more images", ""),
+    ("image tag", "sampan.cli.image_ops", "TAG", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE",
+     "image"),
+    ("system info", "sampan.cli.system", "INFO", "Display system-wide information", "system"),
+]
+
+# Management commands: `sampan image` alone prints the group's help.
+GROUPS: dict[str, str] = {
+    "image": "Manage images",
+    "system": "Manage sampan",
+}
+
+
+def lookup(words: list[str]) -> tuple[str, str, str] | None:
+    """(path, module, attr) for the longest command path that starts `words`."""
+    for n in (2, 1):
+        path = " ".join(words[:n])
+        for row in TABLE:
+            if row[0] == path and len(words) >= n:
+                return row[0], row[1], row[2]
+    return None
+
+
+def aliases_of(path: str) -> list[str]:
+    """Every path naming the same spec, `path` first (docker's "Aliases:" section)."""
+    target = next(((m, a) for p, m, a, _, _ in TABLE if p == path), None)
+    same = [p for p, m, a, _, _ in TABLE if (m, a) == target]
+    if len(same) < 2:
+        return []
+    return [path] + [p for p in same if p != path]
+
+
+def root_help(global_flags: str) -> str:
+    def section(title: str, rows: list[tuple[str, str]]) -> str:
+        return f"{title}:\n" + "\n".join(f"  {name:<11} {summary}" for name, summary in rows) + "\n"
+
+    common = [(p, s) for p, _, _, s, g in TABLE if g == "common"]
+    management = sorted(GROUPS.items())
+    other = sorted((p, s) for p, _, _, s, g in TABLE if g == "commands")
+    return (
+        "\nUsage:  sampan [OPTIONS] COMMAND\n\nA Docker-compatible container engine\n\n"
+        + section("Common Commands", common) + "\n"
+        + section("Management Commands", management) + "\n"
+        + section("Commands", other) + "\n"
+        + "Global Options:\n" + global_flags + "\n\n"
+        + "Run 'sampan COMMAND --help' for more information on a command.\n"
+    )
+
+
+def group_help(group: str) -> str:
+    rows = sorted((p.split(" ", 1)[1], s) for p, _, _, s, g in TABLE if g == group)
+    body = "\n".join(f"  {name:<11} {summary}" for name, summary in rows)
+    return (f"\nUsage:  sampan {group} COMMAND\n\n{GROUPS[group]}\n\nCommands:\n{body}\n\n"
+            f"Run 'sampan {group} COMMAND --help' for more information on a command.\n")

@@ -1,0 +1,437 @@
+"""A subset of Go's text/template, enough for docker's `--format` flags.
+
+Supported: text and `{{ }}` actions with `{{-`/`-}}` trimming and `{{/* comments */}}`;
+fields `.A.B`, `.`, variables `$`, `$x` (`:=`, `=`), literals (strings, raw strings, numbers,
+true/false/nil), function calls, parenthesised pipelines, pipelines `a | f`, and
+`if/else if/else/end`, `range` (with `$i, $v :=`), `with`, `break`, `continue`.
+Functions are docker's (json, join, split, title, lower, upper, pad, truncate, println)
+plus Go's builtins (index, len, printf, print, slice, not, and, or, eq, ne, lt, le, gt, ge).
+Parsing is separate from execution so a template is parsed once and run per row.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sampan.cli.template_funcs import (
+    FUNCTIONS,
+    HEADER_FUNCTIONS,
+    NO_VALUE,
+    TemplateError,
+    go_str,
+    truth,
+)
+
+__all__ = ["Template", "TemplateError", "parse"]
+
+_TOKEN = re.compile(
+    r"""\s*(?:
+      (?P<str>"(?:[^"\\]|\\.)*")
+    | (?P<raw>`[^`]*`)
+    | (?P<char>'(?:[^'\\]|\\.)+')
+    | (?P<declare>:=)
+    | (?P<assign>=)
+    | (?P<pipe>\|)
+    | (?P<lparen>\()
+    | (?P<rparen>\))
+    | (?P<comma>,)
+    | (?P<var>\$[A-Za-z0-9_]*)
+    | (?P<field>(?:\.[A-Za-z_][A-Za-z0-9_]*)+)
+    | (?P<dot>\.)
+    | (?P<num>[-+]?(?:0[xX][0-9a-fA-F_]+|\d[\d_]*(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+))
+    | (?P<ident>[A-Za-z_][A-Za-z0-9_]*)
+    )""",
+    re.VERBOSE,
+)
+_CHAIN = re.compile(r"(?:\.[A-Za-z_][A-Za-z0-9_]*)+")
+_KEYWORDS = {"if", "else", "end", "range", "with", "break", "continue", "define", "template", "block"}
+
+
+class _Tok:
+    __slots__ = ("kind", "text")
+
+    def __init__(self, kind: str, text: str) -> None:
+        self.kind, self.text = kind, text
+
+
+def _tokenize(src: str) -> list[_Tok]:
+    toks, pos = [], 0
+    while pos < len(src):
+        if src[pos:].strip() == "":
+            break
+        m = _TOKEN.match(src, pos)
+        if m is None or m.end() == pos:
+            raise TemplateError(f"template: :1: unexpected {src[pos:].strip()[:1]!r} in command")
+        kind = m.lastgroup or ""
+        toks.append(_Tok(kind, m.group(kind)))
+        pos = m.end()
+        if kind in ("var", "rparen"):  # `$x.A` and `(...).A` chain fields
+            chain = _CHAIN.match(src, pos)
+            if chain:
+                toks.append(_Tok("chain", chain.group(0)))
+                pos = chain.end()
+    return toks
+
+
+def _split_actions(src: str) -> list[tuple[str, str]]:
+    """[("text", s) | ("action", s)] with `{{-`/`-}}` trimming applied."""
+    out: list[tuple[str, str]] = []
+    pos = 0
+    while True:
+        start = src.find("{{", pos)
+        if start < 0:
+            out.append(("text", src[pos:]))
+            return out
+        text = src[pos:start]
+        inner_start = start + 2
+        if src.startswith("- ", inner_start) or src.startswith("-\t", inner_start) or \
+                src.startswith("-\n", inner_start):
+            text = text.rstrip(" \t\r\n")
+            inner_start += 1
+        out.append(("text", text))
+        end = _find_close(src, inner_start)
+        inner = src[inner_start:end]
+        pos = end + 2
+        if inner.endswith(" -") or inner.endswith("\t-") or inner.endswith("\n-"):
+            inner = inner[:-1]
+            while pos < len(src) and src[pos] in " \t\r\n":
+                pos += 1
+        out.append(("action", inner))
+
+
+def _find_close(src: str, pos: int) -> int:
+    quote = ""
+    i = pos
+    while i < len(src):
+        c = src[i]
+        if quote:
+            if c == "\\" and quote != "`":
+                i += 1
+            elif c == quote:
+                quote = ""
+        elif c in "\"`'":
+            quote = c
+        elif src.startswith("}}", i):
+            return i
+        i += 1
+    raise TemplateError("template: :1: unclosed action")
+
+
+# ---- parse tree -------------------------------------------------------------------------
+# Nodes are tuples: ("text", s) ("action", pipe) ("if", pipe, body, else) ("with", ...)
+# ("range", pipe, body, else) ("break",) ("continue",).
+# A pipe is (decl_vars, is_assign, [command]); a command is [operand]; an operand is one of
+# ("field", [names]) ("dot",) ("var", name, [names]) ("lit", value) ("ident", name)
+# ("sub", pipe, [names]).
+
+
+class _Parser:
+    def __init__(self, src: str) -> None:
+        self.items = _split_actions(src)
+        self.pos = 0
+
+    def parse_list(self, stops: tuple[str, ...]) -> tuple[list[Any], str, list[_Tok]]:
+        nodes: list[Any] = []
+        while self.pos < len(self.items):
+            kind, body = self.items[self.pos]
+            self.pos += 1
+            if kind == "text":
+                if body:
+                    nodes.append(("text", body))
+                continue
+            if body.strip().startswith("/*"):
+                continue
+            toks = _tokenize(body)
+            if not toks:
+                raise TemplateError("template: :1: missing value for command")
+            head = toks[0].text if toks[0].kind == "ident" else ""
+            if head in stops:
+                return nodes, head, toks[1:]
+            if head in ("end", "else"):
+                raise TemplateError(f"template: :1: unexpected {{{{{head}}}}}")
+            if head in ("if", "with", "range"):
+                nodes.append(self.parse_control(head, toks[1:]))
+            elif head in ("break", "continue"):
+                nodes.append((head,))
+            elif head in ("define", "template", "block"):
+                raise TemplateError(f"template: :1: {{{{{head}}}}} is not supported")
+            else:
+                nodes.append(("action", _parse_pipe(toks)))
+        if stops:
+            raise TemplateError("template: :1: unexpected EOF")
+        return nodes, "", []
+
+    def parse_control(self, kind: str, toks: list[_Tok]) -> tuple[Any, ...]:
+        pipe = _parse_pipe(toks)
+        body, stop, rest = self.parse_list(("end", "else"))
+        other: list[Any] = []
+        if stop == "else":
+            if rest and rest[0].kind == "ident" and rest[0].text in ("if", "with"):
+                other = [self.parse_control(rest[0].text, rest[1:])]
+                return (kind, pipe, body, other)
+            other, _, _ = self.parse_list(("end",))
+        return (kind, pipe, body, other)
+
+
+def _parse_pipe(toks: list[_Tok]) -> tuple[list[str], bool, list[list[Any]]]:
+    decls: list[str] = []
+    assign = False
+    for i, t in enumerate(toks):
+        if t.kind in ("declare", "assign"):
+            names = [x.text for x in toks[:i] if x.kind == "var"]
+            if not names or any(x.kind not in ("var", "comma") for x in toks[:i]):
+                raise TemplateError("template: :1: bad variable declaration")
+            decls, assign, toks = names, t.kind == "assign", toks[i + 1 :]
+            break
+    cmds: list[list[Any]] = [[]]
+    i = 0
+    while i < len(toks):
+        t = toks[i]
+        if t.kind == "pipe":
+            if not cmds[-1]:
+                raise TemplateError("template: :1: missing command")
+            cmds.append([])
+        elif t.kind == "lparen":
+            depth, j = 1, i + 1
+            while j < len(toks) and depth:
+                depth += {"lparen": 1, "rparen": -1}.get(toks[j].kind, 0)
+                j += 1
+            if depth:
+                raise TemplateError("template: :1: unclosed left paren")
+            chain: list[str] = []
+            if j < len(toks) and toks[j].kind == "chain":
+                chain = toks[j].text[1:].split(".")
+                j += 1
+            cmds[-1].append(("sub", _parse_pipe(toks[i + 1 : j - 1 - (1 if chain else 0)]), chain))
+            i = j
+            continue
+        else:
+            cmds[-1].append(_operand(t, toks[i + 1] if i + 1 < len(toks) else None))
+            if t.kind == "var" and i + 1 < len(toks) and toks[i + 1].kind == "chain":
+                i += 1
+        i += 1
+    if not cmds[-1]:
+        raise TemplateError("template: :1: missing value for command")
+    return decls, assign, cmds
+
+
+def _operand(t: _Tok, nxt: _Tok | None) -> tuple[Any, ...]:
+    k = t.kind
+    if k == "field":
+        return ("field", t.text[1:].split("."))
+    if k == "dot":
+        return ("dot",)
+    if k == "var":
+        chain = nxt.text[1:].split(".") if nxt is not None and nxt.kind == "chain" else []
+        return ("var", t.text, chain)
+    if k == "str":
+        return ("lit", _unquote(t.text))
+    if k == "raw":
+        return ("lit", t.text[1:-1])
+    if k == "char":
+        return ("lit", ord(_unquote('"' + t.text[1:-1] + '"')))
+    if k == "num":
+        text = t.text.replace("_", "")
+        try:
+            return ("lit", int(text, 0))
+        except ValueError:
+            return ("lit", float(text))
+    if k == "ident":
+        if t.text in ("true", "false"):
+            return ("lit", t.text == "true")
+        if t.text == "nil":
+            return ("lit", None)
+        if t.text in _KEYWORDS:
+            raise TemplateError(f"template: :1: unexpected <{t.text}> in command")
+        if t.text not in FUNCTIONS:
+            raise TemplateError(f'template: :1: function "{t.text}" not defined')
+        return ("ident", t.text)
+    raise TemplateError(f"template: :1: unexpected {t.text!r} in operand")
+
+
+def _unquote(text: str) -> str:
+    import json
+
+    try:
+        return str(json.loads(text))
+    except ValueError:
+        return text[1:-1].encode().decode("unicode_escape")
+
+
+# ---- execution --------------------------------------------------------------------------
+
+
+class _Break(Exception):
+    pass
+
+
+class _Continue(Exception):
+    pass
+
+
+class Template:
+    """A parsed template; `execute(data)` renders it."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.tree, _, _ = _Parser(source).parse_list(())
+
+    def execute(self, data: Any, *, header: bool = False) -> str:
+        """Render with `data` as dot; `header=True` makes docker's text functions identities."""
+        funcs = dict(FUNCTIONS, **HEADER_FUNCTIONS) if header else FUNCTIONS
+        out: list[str] = []
+        _Exec(funcs, out, [("$", data)]).walk(self.tree, data)
+        return "".join(out)
+
+
+class _Exec:
+    def __init__(self, funcs: dict[str, Any], out: list[str], variables: list[tuple[str, Any]]) -> None:
+        self.funcs, self.out, self.vars = funcs, out, variables
+
+    def walk(self, nodes: list[Any], dot: Any) -> None:
+        for node in nodes:
+            kind = node[0]
+            if kind == "text":
+                self.out.append(node[1])
+            elif kind == "action":
+                mark = len(self.vars)
+                value = self.pipe(node[1], dot)
+                if not node[1][0]:
+                    self.out.append(go_str(value))
+                del mark
+            elif kind in ("if", "with"):
+                mark = len(self.vars)
+                value = self.pipe(node[1], dot)
+                if truth(value):
+                    self.walk(node[2], value if kind == "with" else dot)
+                else:
+                    self.walk(node[3], dot)
+                del self.vars[mark:]
+            elif kind == "range":
+                self.range(node, dot)
+            elif kind == "break":
+                raise _Break()
+            elif kind == "continue":
+                raise _Continue()
+
+    def range(self, node: tuple[Any, ...], dot: Any) -> None:
+        mark = len(self.vars)
+        decls, _, cmds = node[1]
+        value = self.pipe(([], False, cmds), dot)
+        if isinstance(value, dict):
+            items = [(k, value[k]) for k in sorted(value)]
+        elif isinstance(value, (list, tuple)):
+            items = list(enumerate(value))
+        elif isinstance(value, int) and not isinstance(value, bool):
+            items = [(i, i) for i in range(value)]
+        elif value is None or value is NO_VALUE:
+            items = []
+        else:
+            raise TemplateError(f"template: :1: range can't iterate over {go_str(value)}")
+        for key, elem in items:
+            if len(decls) == 1:
+                self.vars.append((decls[0], elem))
+            elif len(decls) == 2:
+                self.vars.extend([(decls[0], key), (decls[1], elem)])
+            try:
+                self.walk(node[2], elem)
+            except _Break:
+                break
+            except _Continue:
+                pass
+            finally:
+                del self.vars[mark:]
+        if not items:
+            self.walk(node[3], dot)
+
+    def pipe(self, pipe: tuple[list[str], bool, list[list[Any]]], dot: Any) -> Any:
+        decls, assign, cmds = pipe
+        value: Any = NO_VALUE
+        final = False
+        for cmd in cmds:
+            value = self.command(cmd, dot, value, final)
+            final = True
+        for name in decls:
+            if assign:
+                for i in range(len(self.vars) - 1, -1, -1):
+                    if self.vars[i][0] == name:
+                        self.vars[i] = (name, value)
+                        break
+                else:
+                    raise TemplateError(f"template: :1: undefined variable: {name}")
+            else:
+                self.vars.append((name, value))
+        return value
+
+    def command(self, cmd: list[Any], dot: Any, final: Any, has_final: bool) -> Any:
+        first = cmd[0]
+        if first[0] == "ident":
+            args = [self.operand(a, dot) for a in cmd[1:]]
+            if has_final:
+                args.append(final)
+            try:
+                return self.funcs[first[1]](*args)
+            except TemplateError:
+                raise
+            except (TypeError, ValueError, KeyError, IndexError) as e:
+                raise TemplateError(f"template: :1: error calling {first[1]}: {e}") from e
+        if len(cmd) > 1 or has_final:
+            raise TemplateError(f"template: :1: can't give argument to non-function {_show(first)}")
+        return self.operand(first, dot)
+
+    def operand(self, op: tuple[Any, ...], dot: Any) -> Any:
+        kind = op[0]
+        if kind == "lit":
+            return op[1]
+        if kind == "dot":
+            return dot
+        if kind == "field":
+            return _fields(dot, op[1])
+        if kind == "var":
+            for name, value in reversed(self.vars):
+                if name == op[1]:
+                    return _fields(value, op[2])
+            raise TemplateError(f"template: :1: undefined variable: {op[1]}")
+        if kind == "sub":
+            mark = len(self.vars)
+            value = self.pipe(op[1], dot)
+            del self.vars[mark:]
+            return _fields(value, op[2])
+        if kind == "ident":
+            return self.funcs[op[1]]()
+        raise TemplateError(f"template: :1: bad operand {op!r}")
+
+
+def _show(op: tuple[Any, ...]) -> str:
+    if op[0] == "field":
+        return "." + ".".join(op[1])
+    if op[0] == "lit":
+        return go_str(op[1])
+    return op[0]
+
+
+def _fields(value: Any, names: list[str]) -> Any:
+    for name in names:
+        if isinstance(value, dict):
+            value = value.get(name, NO_VALUE)
+        elif value is None or value is NO_VALUE:
+            return NO_VALUE
+        elif name.startswith("_") or isinstance(value, (list, tuple, str, int, float, bool)):
+            raise TemplateError(
+                f'template: :1: executing "" at <.{name}>: can\'t evaluate field {name} '
+                f"in type {type(value).__name__}"
+            )
+        else:
+            attr = getattr(value, name, NO_VALUE)
+            if attr is NO_VALUE:
+                raise TemplateError(
+                    f'template: :1: executing "" at <.{name}>: can\'t evaluate field {name} '
+                    f"in type {getattr(value, 'go_type', type(value).__name__)}"
+                )
+            value = attr() if callable(attr) else attr
+    return value
+
+
+def parse(source: str) -> Template:
+    return Template(source)

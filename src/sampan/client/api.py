@@ -1,0 +1,200 @@
+"""The Engine API client: JSON calls and progress streams over the daemon's socket.
+
+Errors from the daemon come back as the `sampan.errdefs` kind of their status, built by
+`errdefs.from_status` from the `{"message": ...}` body. The API version is negotiated once
+like docker does: `/_ping`, then min(server, client) as the `/vX.Y` prefix of every call.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from typing import Any
+
+from sampan import errdefs
+from sampan.client.errors import ProtocolError
+from sampan.client.transport import DEFAULT_HOST, Connection, Response, parse_host
+
+MAX_API_VERSION = "1.44"
+MIN_API_VERSION = "1.24"
+USER_AGENT = "sampan-cli/0.1.0"
+
+_SAFE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~")
+
+
+def quote(text: str, safe: str = "") -> str:
+    """Percent-encode like urllib.parse.quote (which costs an import the CLI avoids)."""
+    allowed = _SAFE | frozenset(safe.encode())
+    return "".join(chr(b) if b in allowed else f"%{b:02X}" for b in text.encode())
+
+
+def encode_query(params: dict[str, Any]) -> str:
+    """`a=1&b=x` from a dict; None values are left out, bools are `1`/`0` like docker-py."""
+    parts = []
+    for key, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            value = "1" if value else "0"
+        parts.append(f"{quote(key)}={quote(str(value))}")
+    return "&".join(parts)
+
+
+def version_tuple(version: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(p) for p in version.split("."))
+    except ValueError:
+        return (0,)
+
+
+def encode_filters(filters: dict[str, list[str]] | None) -> str | None:
+    """The `filters` query value (the map of lists the spec documents), or None when empty."""
+    if not filters:
+        return None
+    return json.dumps(filters, separators=(",", ":"))
+
+
+class APIClient:
+    """A synchronous Engine API client. Not thread-safe: one per thread."""
+
+    def __init__(self, host: str | None = None, *, version: str | None = None,
+                 timeout: float | None = None) -> None:
+        self.host = host or os.environ.get("DOCKER_HOST") or DEFAULT_HOST
+        self.address = parse_host(self.host)
+        self._conn = Connection(self.address, timeout)
+        self._version = version or os.environ.get("DOCKER_API_VERSION") or None
+        self.server_headers: dict[str, str] = {}
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> APIClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    @property
+    def api_version(self) -> str:
+        """The negotiated version (pings the daemon the first time)."""
+        if self._version is None:
+            self._version = self._negotiate()
+        return self._version
+
+    def _negotiate(self) -> str:
+        resp = self._conn.request("GET", "/_ping", headers={"User-Agent": USER_AGENT})
+        body = resp.read()
+        self.server_headers = resp.headers
+        server = resp.headers.get("api-version", "")
+        if resp.status >= 400 and not server:
+            raise self._error(resp.status, body)
+        if not server:
+            return MIN_API_VERSION
+        return min(server, MAX_API_VERSION, key=version_tuple)
+
+    def _target(self, path: str, params: dict[str, Any] | None, versioned: bool = True) -> str:
+        query = encode_query(params or {})
+        prefix = f"/v{self.api_version}" if versioned else ""
+        return prefix + path + ("?" + query if query else "")
+
+    def _send(self, method: str, path: str, params: dict[str, Any] | None = None,
+              body: Any = None, headers: dict[str, str] | None = None) -> Response:
+        hdrs = {"User-Agent": USER_AGENT}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            hdrs["Content-Type"] = "application/json"
+        hdrs.update(headers or {})
+        resp = self._conn.request(method, self._target(path, params), data, hdrs)
+        if resp.status >= 400:
+            raise self._error(resp.status, resp.read())
+        return resp
+
+    @staticmethod
+    def _error(status: int, body: bytes) -> errdefs.SampanError:
+        message = body.decode("utf-8", "replace").strip()
+        try:
+            decoded = json.loads(body)
+        except ValueError:
+            decoded = None
+        if isinstance(decoded, dict) and "message" in decoded:
+            message = str(decoded["message"])
+        if not message:
+            message = f"HTTP {status}"
+        return errdefs.from_status(status, message)
+
+    def request_json(self, method: str, path: str, params: dict[str, Any] | None = None,
+                     body: Any = None, headers: dict[str, str] | None = None) -> Any:
+        """Call an endpoint and decode its JSON answer (None for an empty body)."""
+        raw = self._send(method, path, params, body, headers).read()
+        if not raw.strip():
+            return None
+        try:
+            return json.loads(raw)
+        except ValueError as e:
+            raise ProtocolError(f"invalid JSON from the daemon on {method} {path}: {e}") from e
+
+    def stream_json(self, method: str, path: str, params: dict[str, Any] | None = None,
+                    body: Any = None, headers: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:
+        """Decoded JSON objects of a streamed answer, one per line, as they arrive."""
+        resp = self._send(method, path, params, body, headers)
+        try:
+            for line in resp.iter_lines():
+                if not line.strip():
+                    continue
+                try:
+                    yield json.loads(line)
+                except ValueError as e:
+                    raise ProtocolError(f"invalid JSON in the stream of {path}: {e}") from e
+        finally:
+            resp.close()
+
+    # -- system ---------------------------------------------------------------------------
+
+    def ping(self) -> dict[str, str]:
+        """GET /_ping (unversioned); returns the response headers (Api-Version, ...)."""
+        resp = self._conn.request("GET", "/_ping", headers={"User-Agent": USER_AGENT})
+        body = resp.read()
+        if resp.status >= 400:
+            raise self._error(resp.status, body)
+        self.server_headers = resp.headers
+        return resp.headers
+
+    def version(self) -> dict[str, Any]:
+        return dict(self.request_json("GET", "/version"))
+
+    def info(self) -> dict[str, Any]:
+        return dict(self.request_json("GET", "/info"))
+
+    # -- images ---------------------------------------------------------------------------
+
+    def images(self, *, all: bool = False, filters: dict[str, list[str]] | None = None,
+               digests: bool = False) -> list[dict[str, Any]]:
+        params = {"all": all or None, "filters": encode_filters(filters), "digests": digests or None}
+        return list(self.request_json("GET", "/images/json", params) or [])
+
+    def inspect_image(self, name: str) -> dict[str, Any]:
+        return dict(self.request_json("GET", f"/images/{quote(name, '/:@')}/json"))
+
+    def image_history(self, name: str) -> list[dict[str, Any]]:
+        return list(self.request_json("GET", f"/images/{quote(name, '/:@')}/history") or [])
+
+    def tag_image(self, name: str, repo: str, tag: str) -> None:
+        self.request_json("POST", f"/images/{quote(name, '/:@')}/tag", {"repo": repo, "tag": tag})
+
+    def remove_image(self, name: str, *, force: bool = False, noprune: bool = False) -> list[dict[str, Any]]:
+        params = {"force": force or None, "noprune": noprune or None}
+        return list(self.request_json("DELETE", f"/images/{quote(name, '/:@')}", params) or [])
+
+    def prune_images(self, filters: dict[str, list[str]] | None = None) -> dict[str, Any]:
+        return dict(self.request_json("POST", "/images/prune", {"filters": encode_filters(filters)}) or {})
+
+    def pull(self, image: str, tag: str, *, platform: str | None = None,
+             registry_auth: str | None = None) -> Iterator[dict[str, Any]]:
+        """POST /images/create: the daemon's progress messages (JSONMessage objects)."""
+        headers = {"X-Registry-Auth": registry_auth} if registry_auth else None
+        params = {"fromImage": image, "tag": tag or None, "platform": platform or None}
+        return self.stream_json("POST", "/images/create", params, headers=headers)
