@@ -233,3 +233,23 @@ def test_stop_lets_inflight_request_finish(tmp_path: object) -> None:
         idle.close()
         busy.close()
         st.loop.call_soon_threadsafe(st.loop.stop)
+
+
+def test_head_too_large(client: RawClient) -> None:
+    try:
+        client.send(b"GET /hello HTTP/1.1\r\nX-Big: " + b"a" * (2 << 20) + b"\r\n\r\n")
+    except BrokenPipeError:
+        pass  # the server answered and hung up before reading it all
+    status, _, body = client.response()
+    assert status == 400 and b"too large" in body
+
+
+def test_absolute_form_target(client: RawClient) -> None:
+    client.send(b"GET http://docker/hello HTTP/1.1\r\n\r\n")
+    assert client.response()[2] == b"hello"
+
+
+def test_unknown_method_is_404(client: RawClient) -> None:
+    client.send(b"BREW /hello HTTP/1.1\r\n\r\n" + get("/hello"))
+    assert client.response()[0] == 404
+    assert client.response()[2] == b"hello"
