@@ -1,0 +1,216 @@
+"""sampan-shim against the real runc, as root, with busybox bundles in temp dirs."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from sampan import errdefs
+from sampan.shim import wire
+from sampan.shim.client import ShimClient, read_exit
+from tests.integration.shim.bundle import RUNC
+from tests.integration.shim.conftest import ShimEnv, process_gone, wait_gone
+
+pytestmark = pytest.mark.root
+
+
+def read_log(path: str) -> list[dict[str, str]]:
+    with open(path) as f:
+        return [json.loads(line) for line in f]
+
+
+def demux(sock: socket.socket, timeout: float = 10.0) -> tuple[bytes, bytes]:
+    """Read a stdcopy stream to EOF: (stdout, stderr)."""
+    sock.settimeout(timeout)
+    data = bytearray()
+    while chunk := sock.recv(65536):
+        data += chunk
+    out = {wire.STDOUT: bytearray(), wire.STDERR: bytearray()}
+    pos = 0
+    while pos < len(data):
+        stream, length = wire.parse_header(bytes(data[pos:pos + wire.HEADER_SIZE]))
+        out[stream] += data[pos + wire.HEADER_SIZE:pos + wire.HEADER_SIZE + length]
+        pos += wire.HEADER_SIZE + length
+    return bytes(out[wire.STDOUT]), bytes(out[wire.STDERR])
+
+
+def read_until(sock: socket.socket, needle: bytes, timeout: float = 10.0) -> bytes:
+    sock.settimeout(timeout)
+    data = b""
+    while needle not in data:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def test_output_logged_and_exit_code(shim_env: ShimEnv) -> None:
+    client, cid, log_path = shim_env.spawn(["sh", "-c", "echo hello; echo err >&2; exit 3"])
+    state = client.state()
+    assert state.status == "created" and state.pid > 0 and state.id == cid
+    assert client.start() == state.pid
+    status = client.wait(timeout=10)
+    assert status.exit_code == 3 and status.pid == state.pid and status.exited_at.endswith("Z")
+    entries = read_log(log_path)
+    assert [(e["log"], e["stream"]) for e in entries] == [("hello\n", "stdout"), ("err\n", "stderr")]
+    assert all(e["time"].endswith("Z") for e in entries)
+    assert read_exit(client.state_dir) == status
+    assert client.state().status == "stopped"
+    client.delete()
+
+
+def test_sigkill_gives_137(shim_env: ShimEnv) -> None:
+    client, _, _ = shim_env.spawn(["sleep", "1000"])
+    client.start()
+    assert client.state().status == "running"
+    client.kill("KILL")
+    assert client.wait(timeout=10).exit_code == 137
+    with pytest.raises(errdefs.Conflict):
+        client.kill(9)
+    client.delete()
+
+
+def test_attach_stdin_and_live_output(shim_env: ShimEnv) -> None:
+    client, _, log_path = shim_env.spawn(["cat"], stdin=True)
+    sock = client.attach(stdin=True, stdout=True, stderr=True)
+    watcher = client.attach(stdout=True, stderr=False)
+    client.start()
+    sock.sendall(b"one\n")
+    assert read_until(sock, b"one\n").endswith(b"one\n")  # stdcopy header, then the line
+    sock.sendall(b"two\n")
+    sock.shutdown(socket.SHUT_WR)  # closes cat's stdin: cat ends
+    out, err = demux(sock)
+    assert out == b"two\n" and err == b""
+    assert demux(watcher) == (b"one\ntwo\n", b"")
+    assert client.wait(timeout=10).exit_code == 0
+    assert [e["log"] for e in read_log(log_path)] == ["one\n", "two\n"]
+    sock.close()
+    watcher.close()
+    client.delete()
+
+
+def test_large_output_reaches_log_and_attach(shim_env: ShimEnv) -> None:
+    client, _, log_path = shim_env.spawn(["seq", "1", "100000"])
+    sock = client.attach()
+    client.start()
+    out, _ = demux(sock, timeout=30)
+    expected = "".join(f"{i}\n" for i in range(1, 100001))
+    assert out.decode() == expected
+    assert client.wait(timeout=10).exit_code == 0
+    assert "".join(e["log"] for e in read_log(log_path)) == expected
+    sock.close()
+    client.delete()
+
+
+def test_tty_attach_and_resize(shim_env: ShimEnv) -> None:
+    client, _, log_path = shim_env.spawn(["sh", "-c", "read x; stty size; echo done $x"], tty=True, stdin=True)
+    assert client.state().tty
+    sock = client.attach(stdin=True, stdout=True, stderr=False)
+    client.start()
+    client.resize(37, 111)
+    sock.sendall(b"go\r")
+    data = read_until(sock, b"done go")
+    assert b"37 111" in data
+    assert client.wait(timeout=10).exit_code == 0
+    logged = "".join(e["log"] for e in read_log(log_path))
+    assert "37 111" in logged
+    assert {e["stream"] for e in read_log(log_path)} == {"stdout"}
+    sock.close()
+    client.delete()
+
+
+def test_resize_without_tty_is_a_conflict(shim_env: ShimEnv) -> None:
+    client, _, _ = shim_env.spawn(["true"])
+    with pytest.raises(errdefs.Conflict):
+        client.resize(10, 10)
+    client.delete()
+
+
+def test_shim_outlives_its_spawner(shim_env: ShimEnv) -> None:
+    cid, bundle, state_dir, log_path = shim_env.prepare(["sleep", "1000"])
+    code = (
+        "import sys; from sampan.shim.client import ShimClient;"
+        f"ShimClient.spawn({cid!r}, {bundle!r}, {state_dir!r}, runtime={RUNC!r},"
+        f" runtime_root={shim_env.runtime_root!r}, log_path={log_path!r}).start()"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=30)  # the "daemon" exits
+    client = ShimClient.connect(state_dir)
+    shim_pid = client.shim_pid
+    assert os.getsid(shim_pid) == shim_pid  # its own session
+    assert client.state().status == "running"
+    client.kill("SIGKILL")
+    assert client.wait(timeout=10).exit_code == 137
+    client.delete()
+    assert wait_gone(shim_pid)
+
+
+def test_exit_recorded_with_no_client(shim_env: ShimEnv) -> None:
+    client, _, _ = shim_env.spawn(["sh", "-c", "exit 7"])
+    client.start()
+    deadline = time.monotonic() + 10
+    while (status := read_exit(client.state_dir)) is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert status is not None and status.exit_code == 7
+    client.delete()
+
+
+def test_delete_leaves_nothing(shim_env: ShimEnv) -> None:
+    client, cid, _ = shim_env.spawn(["sh", "-c", "echo bye"])
+    shim_pid = client.shim_pid
+    client.start()
+    client.wait(timeout=10)
+    status = client.delete()
+    assert status is not None and status.exit_code == 0
+    assert wait_gone(shim_pid)
+    assert not os.path.exists(client.state_dir)
+    state = subprocess.run([RUNC, "--root", shim_env.runtime_root, "state", cid], capture_output=True, check=False)
+    assert state.returncode != 0
+    with pytest.raises(errdefs.Unavailable):
+        client.state()
+
+
+def test_delete_created_container(shim_env: ShimEnv) -> None:
+    client, _, _ = shim_env.spawn(["sleep", "1000"])
+    shim_pid = client.shim_pid
+    init_pid = client.state().pid
+    status = client.delete()
+    assert status is not None and status.exit_code == 137
+    assert wait_gone(shim_pid) and process_gone(init_pid)
+
+
+def test_delete_running_needs_force(shim_env: ShimEnv) -> None:
+    client, _, _ = shim_env.spawn(["sleep", "1000"])
+    client.start()
+    with pytest.raises(errdefs.Conflict):
+        client.delete()
+    status = client.delete(force=True)
+    assert status is not None and status.exit_code == 137
+
+
+def test_create_error_is_the_runtimes(shim_env: ShimEnv) -> None:
+    cid, bundle, state_dir, log_path = shim_env.prepare(["/no/such/binary"])
+    with pytest.raises(errdefs.System, match=r"no such file or directory|not found"):
+        ShimClient.spawn(cid, bundle, state_dir, runtime=RUNC, runtime_root=shim_env.runtime_root,
+                         log_path=log_path)
+    assert not os.path.exists(os.path.join(state_dir, wire.SHIM_PID_NAME))
+    state = subprocess.run([RUNC, "--root", shim_env.runtime_root, "state", cid], capture_output=True, check=False)
+    assert state.returncode != 0
+
+
+def test_log_rotation(shim_env: ShimEnv) -> None:
+    client, _, log_path = shim_env.spawn(["seq", "1", "3000"], log_opts={"max-size": "10k", "max-file": "3"})
+    client.start()
+    client.wait(timeout=10)
+    assert os.path.exists(log_path + ".1") and os.path.exists(log_path + ".2")
+    assert not os.path.exists(log_path + ".3")
+    for path in (log_path, log_path + ".1", log_path + ".2"):
+        assert os.path.getsize(path) < 10 * 1024 + 100
+    assert read_log(log_path)[-1]["log"] == "3000\n"
+    client.delete()
