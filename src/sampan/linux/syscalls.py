@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ctypes
 import os
-import platform
 from typing import Any
 
 # mount(2) flags
@@ -105,7 +104,7 @@ class Syscalls:
         self._check(self._libc.umount2(_b(target), flags), f"umount {target}", target)
 
     def pivot_root(self, new_root: str, put_old: str) -> None:
-        nr = _PIVOT_ROOT_NR.get(platform.machine(), 155)
+        nr = _PIVOT_ROOT_NR.get(os.uname().machine, 155)
         rc = self._libc.syscall(nr, _b(new_root), _b(put_old))
         self._check(rc, f"pivot_root {new_root}", new_root)
 

@@ -22,6 +22,8 @@ def host_hierarchies(base: str = "/sys/fs/cgroup") -> list[tuple[str, str, str]]
             key = next((k for k in own if k and set(k.split(",")) <= words), None)
             if key is not None:
                 out.append((name, mountpoint, key))
+    if any(key for _n, _m, key in out):
+        out = [h for h in out if h[2]]  # hybrid: like runc, only the v1 hierarchies
     return out
 
 

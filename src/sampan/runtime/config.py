@@ -1,5 +1,8 @@
 """OCI config.json -> validated, typed configuration (runc's spec -> libcontainer config step).
 
+The types are NamedTuples: immutable and typed like frozen dataclasses, but several times
+cheaper to define, which matters because every `create` imports this module.
+
 Everything is checked here, before the runtime creates anything, so a bad config never leaves
 a state dir, cgroup or mount behind. Errors are InvalidArgument naming the JSON path.
 Resources and seccomp stay raw dicts: their own modules (cgroups, seccomp) own their schema.
@@ -9,8 +12,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from sampan.errdefs import InvalidArgument
 from sampan.linux import syscalls as s
@@ -34,16 +36,14 @@ PERSONALITY = {"LINUX": 0x0000, "LINUX32": 0x0008}
 HOOK_KINDS = ("prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop")
 
 
-@dataclass(frozen=True)
-class User:
+class User(NamedTuple):
     uid: int = 0
     gid: int = 0
     umask: int | None = None
     additional_gids: tuple[int, ...] = ()
 
 
-@dataclass(frozen=True)
-class Capabilities:
+class Capabilities(NamedTuple):
     bounding: tuple[str, ...] = ()
     effective: tuple[str, ...] = ()
     inheritable: tuple[str, ...] = ()
@@ -51,30 +51,27 @@ class Capabilities:
     ambient: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Rlimit:
+class Rlimit(NamedTuple):
     name: str
     resource: int
     soft: int
     hard: int
 
 
-@dataclass(frozen=True)
-class Process:
+class Process(NamedTuple):
     args: tuple[str, ...]
     env: tuple[str, ...] = ()
     cwd: str = "/"
     terminal: bool = False
     console_size: tuple[int, int] | None = None  # (height, width)
-    user: User = field(default_factory=User)
+    user: User = User()
     capabilities: Capabilities | None = None
     rlimits: tuple[Rlimit, ...] = ()
     no_new_privileges: bool = False
     oom_score_adj: int | None = None
 
 
-@dataclass(frozen=True)
-class Mount:
+class Mount(NamedTuple):
     destination: str
     type: str
     source: str
@@ -82,16 +79,14 @@ class Mount:
     parsed: MountOptions
 
 
-@dataclass(frozen=True)
-class Hook:
+class Hook(NamedTuple):
     path: str
     args: tuple[str, ...] = ()
     env: tuple[str, ...] = ()
     timeout: int | None = None
 
 
-@dataclass(frozen=True)
-class Namespace:
+class Namespace(NamedTuple):
     type: str
     path: str = ""
 
@@ -100,15 +95,13 @@ class Namespace:
         return NAMESPACES[self.type]
 
 
-@dataclass(frozen=True)
-class IDMapping:
+class IDMapping(NamedTuple):
     container_id: int
     host_id: int
     size: int
 
 
-@dataclass(frozen=True)
-class Device:
+class Device(NamedTuple):
     path: str
     type: str
     major: int
@@ -118,18 +111,17 @@ class Device:
     gid: int | None = None
 
 
-@dataclass(frozen=True)
-class Linux:
+class Linux(NamedTuple):
     namespaces: tuple[Namespace, ...] = ()
     uid_mappings: tuple[IDMapping, ...] = ()
     gid_mappings: tuple[IDMapping, ...] = ()
     devices: tuple[Device, ...] = ()
     cgroups_path: str | None = None
-    resources: dict[str, Any] = field(default_factory=dict)
+    resources: dict[str, Any] = {}
     rootfs_propagation: int = 0
     masked_paths: tuple[str, ...] = ()
     readonly_paths: tuple[str, ...] = ()
-    sysctl: dict[str, str] = field(default_factory=dict)
+    sysctl: dict[str, str] = {}
     seccomp: dict[str, Any] | None = None
     personality: int | None = None
 
@@ -140,8 +132,7 @@ class Linux:
         return None
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(NamedTuple):
     oci_version: str
     root_path: str  # absolute host path of the rootfs
     readonly_root: bool

@@ -13,8 +13,7 @@ from __future__ import annotations
 import os
 import select
 import signal
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sampan.errdefs import Conflict, InvalidArgument, System
 from sampan.linux import syscalls as s
@@ -25,8 +24,7 @@ FORWARDED = (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signa
              signal.SIGUSR2, signal.SIGWINCH, signal.SIGCONT)
 
 
-@dataclass
-class CreateOptions:
+class CreateOptions(NamedTuple):
     bundle: str = "."
     pid_file: str | None = None
     console_socket: str | None = None
@@ -112,10 +110,10 @@ def _spawn(c: Container, cfg: Config, opts: CreateOptions, mgr: Any, bundle: str
     child_end.close()
     init_pid = 0
     try:
-        msg = parent.expect("userns", "creating namespaces")
         mgr.apply(pid)
         if cfg.linux.resources:
             mgr.set(cfg.linux.resources)
+        msg = parent.expect("userns", "creating namespaces")
         if msg.get("new"):
             write_id_maps(pid, cfg)
         parent.send("go")

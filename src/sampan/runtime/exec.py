@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, replace
-from typing import NoReturn
+from typing import NamedTuple, NoReturn
 
 from sampan.errdefs import Conflict, InvalidArgument, System
 from sampan.linux import syscalls as s
@@ -25,8 +24,7 @@ from sampan.runtime.sync import Channel
 _ORDER = ("user", "ipc", "uts", "network", "cgroup", "pid", "time", "mount")
 
 
-@dataclass
-class ExecOptions:
+class ExecOptions(NamedTuple):
     process_file: str | None = None
     args: tuple[str, ...] = ()
     tty: bool = False
@@ -63,15 +61,15 @@ def build_process(cfg: Config, opts: ExecOptions) -> Process:
             raise InvalidArgument(f"invalid user {opts.user!r}: expected uid[:gid]")
         user = User(int(uid), int(gid) if gid else 0, user.umask, user.additional_gids)
     if opts.additional_gids:
-        user = replace(user, additional_gids=opts.additional_gids)
+        user = user._replace(additional_gids=opts.additional_gids)
     caps = base.capabilities
     if opts.caps and caps is not None:
         from sampan.runtime.config import check_capabilities
 
         extra = check_capabilities(opts.caps, "--cap")
-        caps = replace(caps, bounding=(*caps.bounding, *extra), effective=(*caps.effective, *extra),
+        caps = caps._replace(bounding=(*caps.bounding, *extra), effective=(*caps.effective, *extra),
                        permitted=(*caps.permitted, *extra), ambient=(*caps.ambient, *extra))
-    return replace(base, args=opts.args, env=tuple(env), cwd=opts.cwd or base.cwd, user=user,
+    return base._replace(args=opts.args, env=tuple(env), cwd=opts.cwd or base.cwd, user=user,
                    terminal=opts.tty, capabilities=caps,
                    no_new_privileges=base.no_new_privileges or opts.no_new_privs)
 
@@ -128,6 +126,10 @@ def exec_process(c: Container, cfg: Config, opts: ExecOptions) -> int:
 def _child(chan: Channel, cfg: Config, proc: Process, init_pid: int, console_socket: str | None,
            preserve_fds: int) -> NoReturn:
     try:
+        # after setns(mnt) our modules are out of sight: import everything now
+        import sampan.runtime.console
+        import sampan.runtime.process  # noqa: F401
+
         sc = s.Syscalls()
         fds: list[tuple[str, int]] = []
         own = {n: os.readlink(f"/proc/self/ns/{NS_PROC_NAME[n]}") for n in _ORDER if n != "time"}

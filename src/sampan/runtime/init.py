@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any, NamedTuple, NoReturn
 
 from sampan.linux import syscalls as s
 from sampan.runtime.config import NAMESPACES, Config
@@ -23,8 +22,7 @@ from sampan.runtime.sync import Channel
 _JOIN_ORDER = ("ipc", "uts", "network", "pid", "cgroup", "time", "mount")
 
 
-@dataclass
-class InitContext:
+class InitContext(NamedTuple):
     cfg: Config
     chan: Channel
     fifo_path: str
@@ -48,6 +46,11 @@ def _fail(chan: Channel, e: BaseException) -> NoReturn:
 
 def stage1(ctx: InitContext) -> NoReturn:
     try:
+        # import what stage2 needs now, while the parent is busy placing us in the cgroup
+        import sampan.runtime.hooks
+        import sampan.runtime.process
+        import sampan.runtime.rootfs  # noqa: F401
+
         sc = s.Syscalls()
         lx = ctx.cfg.linux
         fds: dict[str, int] = {}
@@ -86,6 +89,7 @@ def stage1(ctx: InitContext) -> NoReturn:
 
 
 def stage2(ctx: InitContext, sc: s.Syscalls) -> NoReturn:
+    # everything used after pivot_root must be imported before it: our modules are out of sight then
     from sampan.runtime import console
     from sampan.runtime.hooks import run_hooks
     from sampan.runtime.process import ProcessSetup
@@ -93,6 +97,8 @@ def stage2(ctx: InitContext, sc: s.Syscalls) -> NoReturn:
 
     cfg = ctx.cfg
     proc = cfg.process
+    if cfg.hooks_of("startContainer"):
+        import subprocess  # noqa: F401
     assert proc is not None
     setup = ProcessSetup(sc, proc, seccomp=cfg.linux.seccomp, personality=cfg.linux.personality,
                          set_groups=not _setgroups_denied())

@@ -6,7 +6,7 @@ become a separate mount call after the first, anything unknown is filesystem dat
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from sampan.linux import syscalls as s
 
@@ -35,8 +35,7 @@ PROPAGATION: dict[str, int] = {
 }
 
 
-@dataclass(frozen=True)
-class MountOptions:
+class MountOptions(NamedTuple):
     flags: int
     propagation: tuple[int, ...]
     data: str

@@ -66,6 +66,8 @@ class ProcessSetup:
         self._prog: bytes | None = None
         self.env = env_dict(proc.env)
         self.path = ""
+        if seccomp is not None:
+            preload_seccomp()  # later steps run after pivot_root/setns: our modules are out of sight
 
     def early(self) -> None:
         """Privileged settings: rlimits, OOM score, personality, seccomp program compilation."""
@@ -149,6 +151,14 @@ def mark_cloexec(first: int) -> None:
                 os.set_inheritable(fd, False)
             except OSError:
                 pass
+
+
+def preload_seccomp() -> None:
+    try:
+        import sampan.linux.seccomp
+        import sampan.runtime.seccomp  # noqa: F401
+    except ImportError:
+        pass
 
 
 def compile_seccomp(profile: dict) -> bytes:

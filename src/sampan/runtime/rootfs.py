@@ -126,7 +126,7 @@ class RootfsBuilder:
             self.sc.mount(None, dest, None, flags | s.MS_REMOUNT | (mount_flags_of(dest) & _LOCKED))
 
     def _cgroup(self, m: Mount, dest: str) -> None:
-        """A tmpfs with one bind mount per host cgroup hierarchy, each showing our own cgroup."""
+        """A tmpfs (left writable, as runc does) with a bind mount per host hierarchy showing our cgroup."""
         from sampan.runtime.cgroupfs import host_hierarchies, own_cgroup_paths
 
         os.makedirs(dest, 0o755, exist_ok=True)
@@ -139,8 +139,6 @@ class RootfsBuilder:
             src = os.path.join(mountpoint, own.get(key, "/").lstrip("/"))
             self.sc.mount(src, sub, "bind", s.MS_BIND | s.MS_REC)
             self.remount(sub, s.MS_BIND | (flags & (s.MS_RDONLY | s.MS_NOSUID | s.MS_NODEV | s.MS_NOEXEC)))
-        if flags & s.MS_RDONLY:
-            self.sc.mount(None, dest, None, s.MS_REMOUNT | (flags & ~s.MS_BIND))
 
     def create_devices(self) -> None:
         old = os.umask(0)

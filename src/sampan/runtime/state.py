@@ -10,10 +10,8 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import time
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from sampan.errdefs import AlreadyExists, InvalidArgument, NotFound
 
@@ -48,17 +46,16 @@ def proc_start_time(pid: int) -> int | None:
     return int(rest[19])
 
 
-@dataclass
-class ContainerState:
+class ContainerState(NamedTuple):
     id: str
     pid: int
     bundle: str
     rootfs: str
     created: str
     start_time: int
-    annotations: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = {}
     cgroups_path: str | None = None
-    spec: dict[str, Any] = field(default_factory=dict)
+    spec: dict[str, Any] = {}
     owner: str = ""
 
     def to_json(self) -> dict[str, Any]:
@@ -120,8 +117,7 @@ class Container:
         tmp = os.path.join(self.dir, f".{STATE_FILE}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
         try:
-            os.write(fd, json.dumps(st.to_json()).encode())
-            os.fsync(fd)
+            os.write(fd, json.dumps(st.to_json()).encode())  # no fsync: state lives on tmpfs (/run)
         finally:
             os.close(fd)
         os.rename(tmp, os.path.join(self.dir, STATE_FILE))
@@ -166,7 +162,20 @@ class Container:
         return out
 
     def remove(self) -> None:
-        shutil.rmtree(self.dir, ignore_errors=True)
+        """The state dir holds only flat files (state.json, exec.fifo): no shutil needed."""
+        try:
+            names = os.listdir(self.dir)
+        except FileNotFoundError:
+            return
+        for name in names:
+            try:
+                os.unlink(os.path.join(self.dir, name))
+            except FileNotFoundError:
+                pass
+        try:
+            os.rmdir(self.dir)
+        except FileNotFoundError:
+            pass
 
 
 def list_ids(root: str) -> list[str]:
