@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
+DOCKER_CLI = "/usr/bin/docker"
+
 
 class UnixHTTPConnection(http.client.HTTPConnection):
     """http.client over a unix socket (the Host header is a placeholder, as docker's is)."""
@@ -146,6 +148,19 @@ class DaemonProcess:
         headers = {"Content-Type": "application/json"} if data is not None else {}
         status, _, raw = self.request(method, path, data, headers)
         return status, json.loads(raw) if raw.strip() else None
+
+    def docker_env(self) -> dict[str, str]:
+        """Environment for the docker CLI or docker-py to talk to this daemon (and no other)."""
+        env = dict(os.environ)
+        env.update(DOCKER_HOST=self.docker_host, DOCKER_CONFIG=os.path.join(self.tmpdir, "docker-config"))
+        env.pop("DOCKER_CONTEXT", None)
+        return env
+
+    def docker(self, *args: str, cli: str = DOCKER_CLI, timeout: float = 120.0,
+               input: str | None = None) -> subprocess.CompletedProcess[str]:
+        """Run the unmodified docker CLI against this daemon."""
+        return subprocess.run([cli, *args], env=self.docker_env(), capture_output=True, text=True,
+                              timeout=timeout, input=input)
 
     def log(self) -> str:
         try:

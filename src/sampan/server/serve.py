@@ -22,6 +22,8 @@ from sampan.server.http import App, Connection
 log = logging.getLogger(__name__)
 
 SOCKET_MODE = 0o660
+DEFAULT_UNIX_SOCKET = "/run/sampan/sampand.sock"
+DEFAULT_TCP_PORT = 2375
 
 
 def socket_is_live(path: str) -> bool:
@@ -65,18 +67,26 @@ def bind_unix(path: str, mode: int = SOCKET_MODE) -> socket.socket:
     return sock
 
 
-def parse_host(host: str) -> tuple[str, str | tuple[str, int]]:
-    """`unix:///path` -> ("unix", path); `tcp://ip:port` -> ("tcp", (ip, port))."""
+def parse_host(host: str, default_unix: str = DEFAULT_UNIX_SOCKET) -> tuple[str, str | tuple[str, int]]:
+    """`unix:///path` -> ("unix", path); `tcp://ip:port` -> ("tcp", (ip, port)).
+
+    As with dockerd, `unix://` alone means the default socket and `tcp://` defaults to
+    127.0.0.1:2375.
+    """
     parts = urlsplit(host)
     if parts.scheme == "unix":
-        path = parts.path or ""
-        if not path.startswith("/"):
+        path = parts.path or default_unix
+        if not path.startswith("/") or parts.netloc:
             raise InvalidArgument(f"invalid bind address ({host}): unix socket path must be absolute")
         return "unix", path
     if parts.scheme == "tcp":
-        if parts.port is None or not parts.hostname:
-            raise InvalidArgument(f"invalid bind address ({host}): need tcp://HOST:PORT")
-        return "tcp", (parts.hostname, parts.port)
+        try:
+            port = parts.port or DEFAULT_TCP_PORT
+        except ValueError:
+            raise InvalidArgument(f"invalid bind address ({host}): invalid port")
+        if parts.path not in ("", "/"):
+            raise InvalidArgument(f"invalid bind address ({host}): should not contain a path element")
+        return "tcp", (parts.hostname or "127.0.0.1", port)
     raise InvalidArgument(f"invalid bind address ({host}): unsupported protocol {parts.scheme!r}")
 
 
@@ -120,6 +130,9 @@ class APIServer:
             self._sockets.append((address, os.stat(address).st_ino))
         else:
             assert isinstance(address, tuple)
+            if address[0] not in ("127.0.0.1", "::1", "localhost"):
+                log.warning("API listening on %s without TLS: anyone who can reach it controls the "
+                            "daemon (and root on this host)", host)
             server = await asyncio.start_server(self._on_client, address[0], address[1], limit=1 << 20)
         self._servers.append(server)
         log.info("API listening on %s", host)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 
 import pytest
 
@@ -77,16 +76,20 @@ def test_version_prefix(daemon: DaemonProcess) -> None:
 
 @pytest.mark.parametrize("docker", DOCKER_CLIS)
 def test_docker_cli_version_and_info(daemon: DaemonProcess, docker: str) -> None:
-    env = {**os.environ, "DOCKER_HOST": daemon.docker_host, "DOCKER_CONFIG": daemon.tmpdir}
-    out = subprocess.run([docker, "version"], env=env, capture_output=True, text=True, timeout=30)
+    out = daemon.docker("version", cli=docker)
     assert out.returncode == 0, out.stderr
     assert "Server: sampan" in out.stdout
-    out = subprocess.run([docker, "info"], env=env, capture_output=True, text=True, timeout=30)
+    out = daemon.docker("info", cli=docker)
     assert out.returncode == 0, out.stderr
     assert f"Docker Root Dir: {daemon.data_root}" in out.stdout
-    out = subprocess.run([docker, "version", "--format", "{{.Server.APIVersion}}"], env=env,
-                         capture_output=True, text=True, timeout=30)
+    out = daemon.docker("version", "--format", "{{.Server.APIVersion}}", cli=docker)
     assert out.stdout.strip() == "1.44"
+
+
+def test_docker_cli_error_message(daemon: DaemonProcess) -> None:
+    out = daemon.docker("image", "inspect", "nothing-here")
+    assert out.returncode == 1
+    assert "nothing-here" in out.stderr
 
 
 def test_docker_py(daemon: DaemonProcess) -> None:

@@ -52,12 +52,16 @@ def test_bind_unix_creates_the_directory(tmp_path: Path) -> None:
 @pytest.mark.parametrize("host,expected", [
     ("unix:///run/sampan/sampand.sock", ("unix", "/run/sampan/sampand.sock")),
     ("tcp://127.0.0.1:2375", ("tcp", ("127.0.0.1", 2375))),
+    ("tcp://127.0.0.1", ("tcp", ("127.0.0.1", 2375))),
+    ("tcp://:2376", ("tcp", ("127.0.0.1", 2376))),
+    ("unix://", ("unix", "/run/sampan/sampand.sock")),
 ])
 def test_parse_host(host: str, expected: object) -> None:
     assert parse_host(host) == expected
 
 
-@pytest.mark.parametrize("host", ["unix://relative.sock", "tcp://127.0.0.1", "fd://", "http://x:1"])
+@pytest.mark.parametrize("host", ["unix://relative.sock", "tcp://127.0.0.1:x", "tcp://1.2.3.4:5/path",
+                                  "fd://", "http://x:1"])
 def test_parse_host_errors(host: str) -> None:
     with pytest.raises(InvalidArgument, match="invalid bind address"):
         parse_host(host)
