@@ -110,6 +110,8 @@ class Connection:
         except BadRequest as exc:
             log.debug("bad request: %s", exc)
             await self._send_bad_request(str(exc))
+        except Exception:  # a bug in this layer: drop this connection, keep the daemon
+            log.exception("HTTP connection failed")
         finally:
             self.busy = False
             self.writer.close()
