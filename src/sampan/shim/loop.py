@@ -88,14 +88,16 @@ class Loop:
     def run(self) -> None:
         self.running = True
         while self.running:
-            timeout = self._run_due_timers()
-            if not self.running:
-                break
-            for key, mask in self._sel.select(timeout):
-                callback: FdCallback = key.data
-                callback(mask)
-                if not self.running:
-                    break
+            self.run_once()
+
+    def run_once(self, max_wait: float | None = None) -> None:
+        """Run due timers, wait for ready fds (at most max_wait seconds), run their callbacks."""
+        timeout = self._run_due_timers()
+        if max_wait is not None:
+            timeout = max_wait if timeout is None else min(timeout, max_wait)
+        for key, mask in self._sel.select(timeout):
+            callback: FdCallback = key.data
+            callback(mask)
 
     def stop(self) -> None:
         self.running = False

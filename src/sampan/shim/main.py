@@ -54,7 +54,7 @@ def _serve(opts: Options, ready_fd: int) -> int:
     """Run the shim in this process; report readiness on ready_fd."""
     from sampan.linux.syscalls import PR_SET_CHILD_SUBREAPER, Syscalls
     from sampan.shim.loop import Loop
-    from sampan.shim.shim import SetupError, Shim
+    from sampan.shim.shim import SetupError, Shim, remove_state_dir
 
     os.chdir("/")
     write_atomic(opts.path(SHIM_PID_NAME), f"{os.getpid()}\n".encode())
@@ -67,7 +67,7 @@ def _serve(opts: Options, ready_fd: int) -> int:
         shim.setup()
     except (SetupError, OSError, ValueError) as exc:
         _write_all(ready_fd, f"sampan-shim: {exc}\n".encode())
-        _remove(opts.path(SHIM_PID_NAME))
+        remove_state_dir(opts.state_dir)
         return 1
     _write_all(ready_fd, b"ok\n")
     if ready_fd > 2:
@@ -116,13 +116,6 @@ def _write_all(fd: int, data: bytes) -> None:
     try:
         os.write(fd, data)
     except OSError:
-        pass
-
-
-def _remove(path: str) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
         pass
 
 

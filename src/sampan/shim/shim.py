@@ -195,7 +195,7 @@ class Shim:
             self.log.close()
         self.stdio.close()
         if remove_state:
-            _remove_state_dir(self.opts.state_dir)
+            remove_state_dir(self.opts.state_dir)
         self.loop.stop()
 
     def finish_now(self, conn: Conn, message: dict[str, object], remove_state: bool) -> None:
@@ -210,7 +210,7 @@ def _bundle_terminal(bundle: str) -> bool:
     return bool(isinstance(process, dict) and process.get("terminal"))
 
 
-def _remove_state_dir(state_dir: str) -> None:
+def remove_state_dir(state_dir: str) -> None:
     """Remove the files the shim made and the directory if nothing else is in it."""
     from sampan.shim.wire import SHIM_LOG_NAME, SHIM_PID_NAME
 

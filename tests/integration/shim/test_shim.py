@@ -199,7 +199,7 @@ def test_create_error_is_the_runtimes(shim_env: ShimEnv) -> None:
     with pytest.raises(errdefs.System, match=r"no such file or directory|not found"):
         ShimClient.spawn(cid, bundle, state_dir, runtime=RUNC, runtime_root=shim_env.runtime_root,
                          log_path=log_path)
-    assert not os.path.exists(os.path.join(state_dir, wire.SHIM_PID_NAME))
+    assert not os.path.exists(state_dir)
     state = subprocess.run([RUNC, "--root", shim_env.runtime_root, "state", cid], capture_output=True, check=False)
     assert state.returncode != 0
 
