@@ -7,7 +7,9 @@ sniff the first bytes with `detect_compression`, as Docker does.
 from __future__ import annotations
 
 import io
-from typing import BinaryIO
+import queue
+import threading
+from typing import Any, BinaryIO
 
 import zstandard
 from isal import igzip_threaded
@@ -40,7 +42,71 @@ def decompressor(stream: BinaryIO, compression: str) -> BinaryIO:
         return igzip_threaded.open(stream, "rb", threads=1, block_size=_BLOCK)
     if compression == "zstd":
         reader = zstandard.ZstdDecompressor().stream_reader(stream, read_size=_BLOCK, closefd=False)
-        return io.BufferedReader(reader, buffer_size=_BLOCK)
+        return Prefetcher(reader)  # type: ignore[return-value]
     if compression == "":
         return stream
     raise InvalidArgument(f"unsupported layer compression {compression!r}")
+
+
+class Prefetcher(io.RawIOBase):
+    """Reads `source` in a background thread (decompressors release the GIL), so the
+    consumer's hashing and writing overlap with decompression. Closing stops the thread."""
+
+    def __init__(self, source: BinaryIO, block: int = _BLOCK, depth: int = 4) -> None:
+        super().__init__()
+        self._source = source
+        self._block = block
+        self._queue: queue.Queue[bytes | BaseException] = queue.Queue(depth)
+        self._stop = threading.Event()
+        self._current = memoryview(b"")
+        self._eof = False
+        self._thread = threading.Thread(target=self._run, name="layer-decompress", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        item: bytes | BaseException
+        while not self._stop.is_set():
+            try:
+                item = self._source.read(self._block)
+            except BaseException as e:  # handed to the consumer
+                item = e
+            while not self._stop.is_set():
+                try:
+                    self._queue.put(item, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+            if not isinstance(item, bytes) or not item:
+                return
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf: Any) -> int:
+        if not self._current:
+            if self._eof:
+                return 0
+            item = self._queue.get()
+            if isinstance(item, BaseException):
+                self._eof = True
+                raise item
+            if not item:
+                self._eof = True
+                return 0
+            self._current = memoryview(item)
+        n = min(len(buf), len(self._current))
+        buf[:n] = self._current[:n]
+        self._current = self._current[n:]
+        return n
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self._stop.set()
+        while True:
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                break
+        self._thread.join(timeout=5)  # a read blocked on the network ends with its stream
+        super().close()
