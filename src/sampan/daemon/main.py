@@ -78,7 +78,9 @@ async def serve(config: DaemonConfig) -> None:
         max_concurrent_downloads=config.max_concurrent_downloads,
     )
     try:
-        system = SystemService(config, image_count=images.image_count)
+        snapshots = getattr(images, "snapshots", None)
+        system = SystemService(config, image_count=images.image_count,
+                               driver_name=lambda: str(getattr(snapshots, "driver_name", "")))
         server = APIServer(build_app(Backends(system=system, images=images)))
         try:
             for host in config.hosts:

@@ -80,12 +80,20 @@ def engine_id(data_root: str) -> str:
     return value
 
 
-class SystemService:
-    """Backend of the system routes; `image_count` asks the image service."""
+ContainerCounts = dict[str, int]  # Containers, ContainersRunning, ContainersPaused, ContainersStopped
 
-    def __init__(self, config: DaemonConfig, *, image_count: Callable[[], int] = lambda: 0) -> None:
+
+class SystemService:
+    """Backend of the system routes. The services it reports on are reached through small
+    callables the daemon wires in, so this module knows none of them."""
+
+    def __init__(self, config: DaemonConfig, *, image_count: Callable[[], int] = lambda: 0,
+                 driver_name: Callable[[], str] | None = None,
+                 container_counts: Callable[[], ContainerCounts] | None = None) -> None:
         self.config = config
         self.image_count = image_count
+        self._driver_name = driver_name
+        self._container_counts = container_counts
         self.id = engine_id(config.data_root)
         self.started = time.time()
         self.build_time = datetime.fromtimestamp(
@@ -116,6 +124,10 @@ class SystemService:
         return f"python{platform.python_version()}"
 
     def driver_name(self) -> str:
+        if self._driver_name is not None:
+            name = self._driver_name()
+            if name:
+                return name
         driver = self.config.storage_driver
         if driver == "auto":
             driver = "overlay"
@@ -129,9 +141,15 @@ class SystemService:
         except Exception as exc:  # `docker info` must still answer when the image store is unwell
             log.warning("info: counting images failed: %s", exc)
             images = 0
+        counts = {"Containers": 0, "ContainersRunning": 0, "ContainersPaused": 0, "ContainersStopped": 0}
+        if self._container_counts is not None:
+            try:
+                counts.update(self._container_counts())
+            except Exception as exc:
+                log.warning("info: counting containers failed: %s", exc)
         return {
             "ID": self.id,
-            "Containers": 0, "ContainersRunning": 0, "ContainersPaused": 0, "ContainersStopped": 0,
+            **counts,
             "Images": images,
             "Driver": self.driver_name(),
             "DriverStatus": [["Backing Filesystem", _fs_type(c.data_root)]],

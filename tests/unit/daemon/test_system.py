@@ -63,3 +63,14 @@ def test_operating_system(tmp_path: Path) -> None:
     p.write_text('PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nVERSION_ID="12"\n')
     assert operating_system(str(p)) == ("Debian GNU/Linux 12 (bookworm)", "12")
     assert operating_system(str(tmp_path / "missing")) == ("Linux", "")
+
+
+def test_wired_counts_and_driver(tmp_path: Path) -> None:
+    svc = SystemService(DaemonConfig(data_root=str(tmp_path)), image_count=lambda: 2,
+                        driver_name=lambda: "overlay2",
+                        container_counts=lambda: {"Containers": 3, "ContainersRunning": 1,
+                                                  "ContainersStopped": 2})
+    info = svc.info()
+    assert (info["Images"], info["Driver"]) == (2, "overlay2")
+    assert (info["Containers"], info["ContainersRunning"], info["ContainersPaused"],
+            info["ContainersStopped"]) == (3, 1, 0, 2)
