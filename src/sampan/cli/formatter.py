@@ -7,10 +7,13 @@ template over the column names; other formats print one template result per line
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from sampan.cli.format import tabwrite
 from sampan.cli.template import Template
+
+TYPE_CHECKING = False  # typing costs the CLI ~5 ms of imports; names below are for annotations
+if TYPE_CHECKING:
+    from typing import Any
 
 TABLE_PREFIX = "table"
 

@@ -17,14 +17,17 @@ def run_tag(cli: Cli, o: Parsed) -> int:
     from sampan.oci import reference
 
     source, target = o.args
-    try:
-        reference.parse_normalized_named(source) if not _is_id(source) else None
-        ref = reference.parse_normalized_named(target)
-    except errdefs.InvalidArgument as e:
-        raise StatusError(str(e), 1) from None
+    for text in (source, target):
+        if text is source and _is_id(source):
+            continue
+        try:
+            reference.parse_normalized_named(text)
+        except errdefs.InvalidArgument as e:
+            raise StatusError(f'Error parsing reference: "{text}" is not a valid repository/tag: {e}', 1) from None
+    ref = reference.parse_normalized_named(target)
     if ref.digest:
         raise StatusError("refusing to create a tag with a digest reference", 1)
-    cli.client().tag_image(source, ref.familiar_name, ref.tag or reference.DEFAULT_TAG)
+    cli.client().tag_image(source, ref.name, ref.tag or reference.DEFAULT_TAG)
     return 0
 
 

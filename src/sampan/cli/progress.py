@@ -8,9 +8,12 @@ An error message in the stream stops rendering with `StreamError`.
 from __future__ import annotations
 
 import os
-from typing import Any, TextIO
 
 from sampan.cli.format import human_size
+
+TYPE_CHECKING = False  # typing costs the CLI ~5 ms of imports; names below are for annotations
+if TYPE_CHECKING:
+    from typing import Any, TextIO
 
 BAR_MIN_WIDTH = 110  # below this terminal width docker drops the [===>  ] bar
 DEFAULT_WIDTH = 200

@@ -29,7 +29,7 @@ def run_pull(cli: Cli, o: Parsed) -> int:
     auth = registry_auth_header(ref.domain, config) if credentials_for(ref.domain, config) else None
     out = io.StringIO() if o.quiet else cli.out
     renderer = ProgressRenderer(out, tty=not o.quiet and cli.out_is_tty())
-    stream = cli.client().pull(ref.familiar_name, ref.digest or ref.tag or "", platform=o.platform or None,
+    stream = cli.client().pull(ref.name, ref.digest or ref.tag or "", platform=o.platform or None,
                                registry_auth=auth)
     try:
         for msg in stream:

@@ -95,7 +95,10 @@ class FakeDaemon:
                               {k.lower(): v for k, v in self.headers.items()}, body)
                 daemon.requests.append(req)
                 reply = daemon.dispatch(req)
-                self._send(reply)
+                try:
+                    self._send(reply)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True  # the client hung up early, as clients may
 
             def _send(self, reply: Reply) -> None:
                 self.send_response(reply.status)
