@@ -12,19 +12,22 @@ import io
 import logging
 import os
 import posixpath
+import re
 import shutil
 import stat
 from dataclasses import dataclass
 from typing import BinaryIO
 
 from sampan.archive import tarstream as ts
-from sampan.archive.compression import decompressor, detect_compression
+from sampan.archive.compression import CORRUPTION_ERRORS, decompressor, detect_compression
 from sampan.archive.whiteouts import OPAQUE, WH_META_PREFIX, WH_PREFIX, Whiteouts
-from sampan.errdefs import InvalidArgument, SampanError, System
+from sampan.errdefs import DataLoss, InvalidArgument, SampanError, System
 
 log = logging.getLogger(__name__)
 
 _MAX_SYMLINK_HOPS = 40
+# Relative names without empty, "." or ".." components need no cleaning.
+_PLAIN_NAME = re.compile(r"(?!\.{1,2}(?:/|$))[^/\x00]+(?:/(?!\.{1,2}(?:/|$))[^/\x00]+)*/?")
 _OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
@@ -50,12 +53,20 @@ def apply_layer(stream: BinaryIO, dest: str, *, compression: str, whiteouts: str
         diff_id, size = reader.finish()
     except SampanError:
         raise
-    except (OSError, EOFError, ValueError) as e:
+    except CORRUPTION_ERRORS as e:
+        raise DataLoss(f"failed to register layer: corrupt {compression or 'tar'} stream: {e}") from e
+    except (OSError, ValueError) as e:
         raise System(f"failed to register layer: {e}") from e
     finally:
         if src is not stream:
             src.close()
+    _drain(stream)  # the caller may be digesting the compressed stream as we read it
     return ApplyResult(diff_id, size)
+
+
+def _drain(stream: BinaryIO) -> None:
+    while stream.read(1 << 20):
+        pass
 
 
 def _sniff(stream: BinaryIO) -> tuple[str, BinaryIO]:
@@ -68,6 +79,8 @@ def _sniff(stream: BinaryIO) -> tuple[str, BinaryIO]:
 
 def clean_name(name: str, dest: str) -> str:
     """Entry name relative to the layer root ("" for the root); `..` breakouts are errors."""
+    if _PLAIN_NAME.fullmatch(name):
+        return name.rstrip("/")  # fast path: already clean and relative
     if "\x00" in name:
         raise InvalidArgument(f"invalid tar header: NUL in name {name!r}")
     cleaned = posixpath.normpath(name) if name else "."

@@ -6,13 +6,14 @@ sniff the first bytes with `detect_compression`, as Docker does.
 
 from __future__ import annotations
 
+import gzip
 import io
 import queue
 import threading
 from typing import Any, BinaryIO
 
 import zstandard
-from isal import igzip_threaded
+from isal import igzip_threaded, isal_zlib
 
 from sampan.errdefs import InvalidArgument
 
@@ -21,6 +22,13 @@ _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _BZIP2_MAGIC = b"BZh"
 _XZ_MAGIC = b"\xfd7zXZ\x00"
 _BLOCK = 1 << 20
+# What a damaged compressed stream raises (BadGzipFile is an OSError, so it must be named).
+CORRUPTION_ERRORS: tuple[type[BaseException], ...] = (  # type: ignore[assignment]
+    EOFError,
+    gzip.BadGzipFile,
+    isal_zlib.error,
+    zstandard.ZstdError,
+)
 
 
 def detect_compression(head: bytes) -> str:
@@ -41,7 +49,9 @@ def decompressor(stream: BinaryIO, compression: str) -> BinaryIO:
         # hashing and writing in the caller's thread overlap with inflating.
         return igzip_threaded.open(stream, "rb", threads=1, block_size=_BLOCK)
     if compression == "zstd":
-        reader = zstandard.ZstdDecompressor().stream_reader(stream, read_size=_BLOCK, closefd=False)
+        reader = zstandard.ZstdDecompressor().stream_reader(
+            stream, read_size=_BLOCK, closefd=False, read_across_frames=True
+        )
         return Prefetcher(reader)  # type: ignore[return-value]
     if compression == "":
         return stream

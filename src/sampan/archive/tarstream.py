@@ -15,6 +15,7 @@ from typing import BinaryIO
 from sampan.errdefs import InvalidArgument
 
 BLOCK = 512
+_ZERO_BLOCK = bytes(BLOCK)
 _BUF = 1 << 20
 _MAX_META = 16 << 20  # PAX / GNU long name records: refuse absurd sizes
 
@@ -42,6 +43,10 @@ class TarHeader:
 
 def _num(field_: bytes) -> int:
     """A numeric header field: octal ASCII, or GNU base-256 when the high bit is set."""
+    try:
+        return int(field_.strip(b" \x00") or b"0", 8)
+    except ValueError:
+        pass
     if field_ and field_[0] & 0x80:
         value = field_[0] & 0x3F
         for b in field_[1:]:
@@ -62,11 +67,10 @@ def _str(field_: bytes) -> str:
     return field_.split(b"\x00", 1)[0].decode("utf-8", "surrogateescape")
 
 
-def _checksum_ok(block: bytes | memoryview) -> bool:
-    b = bytes(block)
+def _checksum_ok(b: bytes) -> bool:
+    """The header checksum (field counted as spaces); signed-byte sums are accepted too."""
     want = _num(b[148:156])
-    unsigned = sum(b[:148]) + 256 + sum(b[156:])
-    if unsigned == want:
+    if sum(b) - sum(b[148:156]) + 256 == want:
         return True
     signed = sum((x - 256 if x > 127 else x) for x in b[:148] + b[156:]) + 256
     return signed == want
@@ -186,14 +190,12 @@ class TarReader:
         while True:
             if self._end - self._start < BLOCK and not self._fill_to(BLOCK):
                 return None  # EOF without end-of-archive blocks: tolerated like GNU tar
-            block = self._mv[self._start : self._start + BLOCK]
-            if not any(block):
-                self._start += BLOCK
-                return None
-            if not _checksum_ok(block):
-                raise InvalidArgument("invalid tar header: checksum mismatch")
-            raw = bytes(block)
+            raw = bytes(self._mv[self._start : self._start + BLOCK])
             self._start += BLOCK
+            if raw == _ZERO_BLOCK:
+                return None
+            if not _checksum_ok(raw):
+                raise InvalidArgument("invalid tar header: checksum mismatch")
             typ = raw[156:157]
             size = _num(raw[124:136])
             if typ in (_PAX, _PAX_GLOBAL):

@@ -178,3 +178,33 @@ def test_symlink_parent_inside_layer(dest: Path) -> None:
 def test_hardlink_to_symlink_links_the_symlink(dest: Path) -> None:
     apply([Entry("s", "symlink", target="/nowhere"), Entry("h", "hardlink", target="s")], dest)
     assert os.readlink(dest / "h") == "/nowhere"
+
+
+def test_multi_frame_zstd_and_drained_input(dest: Path) -> None:
+    import zstandard
+
+    tar = tar_bytes([Entry("a", data=os.urandom(5000)), Entry("b", data=b"b" * 100_000)])
+    c = zstandard.ZstdCompressor()
+    blob = c.compress(tar[:7000]) + c.compress(tar[7000:])
+    stream = io.BytesIO(blob)
+    r = apply_layer(stream, str(dest), compression="zstd", whiteouts="native")
+    assert r.diff_id == "sha256:" + hashlib.sha256(tar).hexdigest()
+    assert (dest / "b").read_bytes() == b"b" * 100_000
+    assert stream.tell() == len(blob)
+
+
+def test_corrupt_gzip_is_data_loss(dest: Path) -> None:
+    from sampan.errdefs import DataLoss
+
+    blob = bytearray(compress(tar_bytes([Entry("a", data=os.urandom(100_000))]), "gzip"))
+    blob[5000:5100] = bytes(100)
+    with pytest.raises(DataLoss, match="corrupt gzip"):
+        apply_layer(io.BytesIO(bytes(blob)), str(dest), compression="gzip", whiteouts="native")
+
+
+def test_truncated_gzip_is_data_loss(dest: Path) -> None:
+    from sampan.errdefs import DataLoss
+
+    blob = compress(tar_bytes([Entry("a", data=os.urandom(100_000))]), "gzip")
+    with pytest.raises(DataLoss):
+        apply_layer(io.BytesIO(blob[:50_000]), str(dest), compression="gzip", whiteouts="native")
