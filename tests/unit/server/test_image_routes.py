@@ -50,13 +50,14 @@ class FakeImages:
     def list_images(self, *, all: bool = False, filters: dict[str, list[str]] | None = None,
                     digests: bool = False) -> list[Any]:
         self.calls.append(("list", (all, filters, digests)))
-        return [Wire({"Id": "sha256:1"}), Wire({"Id": "sha256:2"})]
+        return [Wire({"Id": "sha256:1", "RepoTags": ["a:b"], "RepoDigests": [], "Size": 5}),
+                Wire({"Id": "sha256:2", "RepoTags": [], "RepoDigests": [], "Size": 7})]
 
     def inspect_image(self, name: str) -> Any:
         self.calls.append(("inspect", name))
         if name == "missing":
             raise NotFound("No such image: missing:latest")
-        return Wire({"Id": "sha256:1", "RepoTags": [name]})
+        return Wire({"Id": "sha256:1", "RepoTags": [name], "Size": 9})
 
     def image_history(self, name: str) -> list[Any]:
         self.calls.append(("history", name))
@@ -213,7 +214,7 @@ def test_list_passes_query(client: RawClient, images: FakeImages) -> None:
     filters = quote(json.dumps({"dangling": {"true": True}, "label": ["a=b"]}))
     client.send(get(f"/images/json?all=1&digests=true&filters={filters}"))
     status, _, body = client.response()
-    assert status == 200 and json.loads(body) == [{"Id": "sha256:1"}, {"Id": "sha256:2"}]
+    assert status == 200 and [i["Id"] for i in json.loads(body)] == ["sha256:1", "sha256:2"]
     assert images.calls[-1] == ("list", (True, {"dangling": ["true"], "label": ["a=b"]}, True))
 
 
@@ -276,3 +277,45 @@ def test_system_routes(client: RawClient) -> None:
     assert json.loads(client.response()[2]) == {"Version": "test"}
     client.send(get("/info"))
     assert json.loads(client.response()[2]) == {"ID": "test"}
+
+
+def test_list_shape_follows_the_api_version(client: RawClient) -> None:
+    client.send(get("/v1.44/images/json"))
+    new = json.loads(client.response()[2])
+    assert new[1]["RepoTags"] == [] and "VirtualSize" not in new[1]
+    client.send(get("/v1.43/images/json"))
+    mid = json.loads(client.response()[2])
+    assert mid[1]["RepoTags"] == [] and mid[1]["VirtualSize"] == 7
+    client.send(get("/v1.41/images/json"))
+    old = json.loads(client.response()[2])
+    assert old[0]["RepoTags"] == ["a:b"] and old[0]["VirtualSize"] == 5
+    assert old[1]["RepoTags"] == ["<none>:<none>"] and old[1]["RepoDigests"] == ["<none>@<none>"]
+
+
+def test_inspect_virtual_size_before_1_44(client: RawClient) -> None:
+    client.send(get("/v1.43/images/busybox/json"))
+    assert json.loads(client.response()[2])["VirtualSize"] == 9
+    client.send(get("/v1.44/images/busybox/json"))
+    assert "VirtualSize" not in json.loads(client.response()[2])
+
+
+def test_undecodable_registry_auth_is_ignored(client: RawClient, images: FakeImages) -> None:
+    client.send(post("/images/create?fromImage=busybox&tag=latest", "X-Registry-Auth: %%%not-base64\r\n"))
+    assert client.response()[0] == 200
+    assert images.calls[-1][1][2] is None
+
+
+def test_registry_auth_is_decoded(client: RawClient, images: FakeImages) -> None:
+    import base64
+
+    header = base64.urlsafe_b64encode(json.dumps({"username": "u", "password": "p"}).encode()).decode()
+    client.send(post("/images/create?fromImage=busybox&tag=latest", f"X-Registry-Auth: {header}\r\n"))
+    assert client.response()[0] == 200
+    auth = images.calls[-1][1][2]
+    assert (auth.username, auth.password) == ("u", "p")
+
+
+def test_platform_ignored_before_1_32(client: RawClient, images: FakeImages) -> None:
+    client.send(post("/v1.31/images/create?fromImage=busybox&tag=latest&platform=linux/arm64"))
+    assert client.response()[0] == 200
+    assert images.calls[-1][1][1] is None

@@ -63,7 +63,11 @@ def pull_reference(image: str, tag: str) -> str:
 
 
 def decode_auth(header: str) -> Any:
-    """X-Registry-Auth -> AuthConfig (or None when absent)."""
+    """X-Registry-Auth -> AuthConfig (or None when absent).
+
+    Like dockerd, an undecodable header counts as no credentials: old clients send junk
+    there, and a pull of a public image must still work.
+    """
     if not header.strip():
         return None
     try:
@@ -71,7 +75,31 @@ def decode_auth(header: str) -> Any:
     except ImportError:  # the registry client is not installed in this build
         log.warning("ignoring X-Registry-Auth: sampan.distribution.auth is unavailable")
         return None
-    return AuthConfig.from_header(header)
+    try:
+        return AuthConfig.from_header(header)
+    except InvalidArgument as exc:
+        log.info("ignoring undecodable X-Registry-Auth header: %s", exc)
+        return None
+
+
+def summary_for_version(summary: dict[str, Any], req: Request) -> dict[str, Any]:
+    """Older clients get the list shape of their API version (what dockerd does for them)."""
+    if req.version_before("1.43"):
+        if not summary.get("RepoTags") and not summary.get("RepoDigests"):
+            summary["RepoTags"] = ["<none>:<none>"]
+            summary["RepoDigests"] = ["<none>@<none>"]
+    else:
+        summary["RepoTags"] = summary.get("RepoTags") or []
+        summary["RepoDigests"] = summary.get("RepoDigests") or []
+    if req.version_before("1.44"):
+        summary["VirtualSize"] = summary.get("Size", 0)
+    return summary
+
+
+def inspect_for_version(inspect: dict[str, Any], req: Request) -> dict[str, Any]:
+    if req.version_before("1.44"):
+        inspect["VirtualSize"] = inspect.get("Size", 0)
+    return inspect
 
 
 def _image_name(req: Request) -> str:
@@ -89,7 +117,7 @@ def add_routes(router: Router, backend: ImageBackend) -> None:
         if not image:
             raise InvalidArgument("fromImage or fromSrc is required")
         ref = pull_reference(image, req.query_value("tag"))
-        platform = req.query_value("platform").strip() or None
+        platform = None if req.version_before("1.32") else (req.query_value("platform").strip() or None)
         if platform:
             Platform.parse(platform)  # reject a malformed platform before any work
         auth = decode_auth(req.header("X-Registry-Auth"))
@@ -106,10 +134,11 @@ def add_routes(router: Router, backend: ImageBackend) -> None:
             backend.list_images,
             all=req.query_bool("all"), filters=filters, digests=req.query_bool("digests"),
         )
-        return Response.json([wire(i) for i in images])
+        return Response.json([summary_for_version(wire(i), req) for i in images])
 
     async def inspect(req: Request) -> Reply:
-        return Response.json(wire(await asyncio.to_thread(backend.inspect_image, _image_name(req))))
+        image = await asyncio.to_thread(backend.inspect_image, _image_name(req))
+        return Response.json(inspect_for_version(wire(image), req))
 
     async def history(req: Request) -> Reply:
         items = await asyncio.to_thread(backend.image_history, _image_name(req))
