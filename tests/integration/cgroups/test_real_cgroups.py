@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from sampan.runtime.cgroups import CgroupManager, new_manager
+from sampan.runtime.cgroups import new_manager
 
 pytestmark = pytest.mark.root
 
@@ -26,16 +26,28 @@ def _proc_state(pid: int) -> str:
     return "?"
 
 
+class Cg:
+    """The manager under test, its parent cgroup name, and the processes the test started."""
+
+    def __init__(self) -> None:
+        self.parent = f"sampan-test-{uuid.uuid4().hex[:8]}"
+        self.m = new_manager(f"/{self.parent}/c", "c")
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    def sleeper(self) -> subprocess.Popen[bytes]:
+        p = subprocess.Popen(["/bin/sleep", "60"])
+        self.procs.append(p)
+        return p
+
+
 @pytest.fixture
-def cgroup() -> Iterator[tuple[CgroupManager, str]]:
-    parent = f"sampan-test-{uuid.uuid4().hex[:8]}"
-    m = new_manager(f"/{parent}/c", "c")
-    procs: list[subprocess.Popen[bytes]] = []
-    m.procs = procs  # type: ignore[attr-defined]
+def cg() -> Iterator[Cg]:
+    cg = Cg()
+    m = cg.m
     try:
-        yield m, parent
+        yield cg
     finally:
-        for p in procs:
+        for p in cg.procs:
             if p.poll() is None:
                 os.kill(p.pid, signal.SIGKILL)
                 p.wait()
@@ -48,19 +60,13 @@ def cgroup() -> Iterator[tuple[CgroupManager, str]]:
                 os.rmdir(top)
 
 
-def _sleeper(m: CgroupManager) -> subprocess.Popen[bytes]:
-    p = subprocess.Popen(["/bin/sleep", "60"])
-    m.procs.append(p)  # type: ignore[attr-defined]
-    return p
-
-
 def _read(path: str) -> str:
     with open(path) as f:
         return f.read().strip()
 
 
-def test_lifecycle_on_real_hierarchies(cgroup: tuple[CgroupManager, str]) -> None:
-    m, _parent = cgroup
+def test_lifecycle_on_real_hierarchies(cg: Cg) -> None:
+    m, parent = cg.m, cg.parent
     assert not m.exists()
     m.create()
     assert m.exists()
@@ -77,12 +83,12 @@ def test_lifecycle_on_real_hierarchies(cgroup: tuple[CgroupManager, str]) -> Non
     assert _read(f"{paths['pids']}/pids.max") == "32"
     assert "c 1:3 rwm" in _read(f"{paths['devices']}/devices.list")
 
-    p = _sleeper(m)
+    p = cg.sleeper()
     m.apply(p.pid)
     assert m.pids() == [p.pid]
     with open(f"/proc/{p.pid}/cgroup") as f:
         text = f.read()
-    assert f"memory:/{_parent}/c" in text and f"0::/{_parent}/c" in text
+    assert f"memory:/{parent}/c" in text and f"0::/{parent}/c" in text
 
     m.freeze()
     assert m.state() == "frozen"
@@ -102,15 +108,15 @@ def test_lifecycle_on_real_hierarchies(cgroup: tuple[CgroupManager, str]) -> Non
     assert not m.exists()
 
 
-def test_pid_limit_is_enforced(cgroup: tuple[CgroupManager, str]) -> None:
-    m, _ = cgroup
+def test_pid_limit_is_enforced(cg: Cg) -> None:
+    m = cg.m
     m.create()
     m.set({"pids": {"limit": 2}})
     # A shell that joins the cgroup, then tries to start 3 background sleeps: one must fail.
     script = "read _; for i in 1 2 3; do /bin/sleep 5 & done 2>/dev/null; wait; echo done"
     p = subprocess.Popen(["/bin/sh", "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE)
-    m.procs.append(p)  # type: ignore[attr-defined]
+    cg.procs.append(p)
     m.apply(p.pid)
     assert p.stdin is not None
     p.stdin.write(b"go\n")
@@ -124,9 +130,9 @@ def test_pid_limit_is_enforced(cgroup: tuple[CgroupManager, str]) -> None:
     p.communicate(timeout=5)
 
 
-def test_unified_only_v2_manager(cgroup: tuple[CgroupManager, str]) -> None:
+def test_unified_only_v2_manager(cg: Cg) -> None:
     """Pure v2 behaviour on the cgroup2 mount (only core files and hugetlb live there)."""
-    _m, parent = cgroup
+    parent = cg.parent
     root = f"{ROOT}/unified"
     m = new_manager(f"/{parent}/v2", "v2", root=root, mode="v2")
     p = subprocess.Popen(["/bin/sleep", "60"])

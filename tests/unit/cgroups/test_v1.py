@@ -98,7 +98,7 @@ def test_blkio(v1: tuple[str, CgroupManager]) -> None:
                        "throttleWriteIOPSDevice": [{"major": 8, "minor": 16, "rate": 10}]}})
     assert leaf(root, "blkio", "blkio.throttle.read_bps_device") == "8:0 1048576"
     assert leaf(root, "blkio", "blkio.throttle.write_iops_device") == "8:16 10"
-    with pytest.raises(errdefs.InvalidArgument, match="blkio.weight"):
+    with pytest.raises(errdefs.InvalidArgument, match=r"blkio\.weight"):
         m.set({"blockIO": {"weight": 500}})  # no CFQ/BFQ weight files, like this machine
 
 

@@ -93,7 +93,7 @@ def test_realtime_refused(v2: tuple[str, CgroupManager]) -> None:
 
 def test_unknown_unified_key(v2: tuple[str, CgroupManager]) -> None:
     _root, m = v2
-    with pytest.raises(errdefs.InvalidArgument, match="memory.nope"):
+    with pytest.raises(errdefs.InvalidArgument, match=r"memory\.nope"):
         m.set({"unified": {"memory.nope": "1"}})
 
 
@@ -153,7 +153,7 @@ def test_hybrid_routes_controllers(tmp_path: os.PathLike[str]) -> None:
     assert read(os.path.join(root, "memory/sampan/c2/memory.limit_in_bytes")) == str(1 << 30)
     assert read(os.path.join(root, "unified/sampan/c2/hugetlb.1GB.max")) == "0"
     assert read(os.path.join(root, "unified/sampan/c2/hugetlb.2MB.max")) == "0"
-    with pytest.raises(errdefs.InvalidArgument, match="io cgroup|blkio cgroup"):
+    with pytest.raises(errdefs.InvalidArgument, match=r"(io|blkio) cgroup"):
         m.set({"blockIO": {"weight": 100}})
     m.freeze()  # the v1 freezer is used when mounted
     assert read(os.path.join(root, "freezer/sampan/c2/freezer.state")) == "FROZEN"
