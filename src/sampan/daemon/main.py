@@ -128,6 +128,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         log.error("failed to start daemon: %s", exc)
         code = 1
+    except Exception:
+        log.exception("sampand failed")
+        code = 1
     logging.shutdown()
     # A worker thread stuck in a blocking call must not hold the process after a clean stop.
     sys.stdout.flush()

@@ -101,3 +101,12 @@ def test_tcp_listener_when_asked(daemon_factory: DaemonFactory) -> None:
             data += chunk
     assert data.startswith(b"HTTP/1.1 200 OK") and data.endswith(b"OK")
     assert d.request("GET", "/_ping")[0] == 200
+
+
+def test_bad_host_exits_1_and_cleans_up(daemon_factory: DaemonFactory) -> None:
+    d = daemon_factory(extra_args=["-H", "bogus://nowhere"])
+    proc = d.spawn()
+    assert proc.wait(15) == 1
+    assert "invalid bind address (bogus://nowhere)" in d.log()
+    assert not os.path.exists(d.socket)  # the first listener was taken down again
+    assert not os.path.exists(d.pidfile)
