@@ -178,7 +178,14 @@ class Request:
         """True when the client speaks an API older than `version` (for version-gated fields)."""
         return less_than(self.api_version, version)
 
+    def check_json_content_type(self) -> None:
+        """dockerd refuses bodies labelled as something other than JSON (no label is fine)."""
+        ctype = self.header("content-type")
+        if ctype and ctype.split(";", 1)[0].strip().lower() != "application/json":
+            raise InvalidArgument(f"unsupported Content-Type header ({ctype}): must be 'application/json'")
+
     async def json(self, *, allow_empty: bool = True) -> Any:
+        self.check_json_content_type()
         data = await self.body.read_all()
         if not data.strip():
             if allow_empty:

@@ -253,3 +253,30 @@ def test_unknown_method_is_404(client: RawClient) -> None:
     client.send(b"BREW /hello HTTP/1.1\r\n\r\n" + get("/hello"))
     assert client.response()[0] == 404
     assert client.response()[2] == b"hello"
+
+
+def test_json_body_content_type(tmp_path: object) -> None:
+    r = Router()
+
+    async def create(req: Request) -> Reply:
+        return Response.json({"got": await req.json()})
+
+    r.post("/create", create)
+    st = ServerThread(r, os.path.join(str(tmp_path), "api.sock")).start()
+    c = st.connect()
+    try:
+        body = b'{"Image":"busybox"}'
+        for ctype, status in (("application/json", 200), ("application/json; charset=utf-8", 200),
+                              ("", 200), ("text/plain", 400)):
+            header = f"Content-Type: {ctype}\r\n" if ctype else ""
+            c.send(f"POST /create HTTP/1.1\r\n{header}Content-Length: {len(body)}\r\n\r\n".encode() + body)
+            got_status, _, got = c.response()
+            assert got_status == status, (ctype, got)
+        assert json.loads(got)["message"] == (
+            "unsupported Content-Type header (text/plain): must be 'application/json'")
+        c.send(b"POST /create HTTP/1.1\r\nContent-Length: 5\r\n\r\n{nope")
+        status, _, got = c.response()
+        assert status == 400 and json.loads(got)["message"].startswith("invalid JSON")
+    finally:
+        c.close()
+        st.stop()
