@@ -286,9 +286,7 @@ class _Applier:
             os.fchmod(fd, hdr.mode)
             if hdr.xattrs:
                 self._xattrs(path, hdr)
-            mtime = int(hdr.mtime * 1e9)
-            atime = int(hdr.atime * 1e9) if hdr.atime is not None and hdr.atime > hdr.mtime else mtime
-            os.utime(fd, ns=(atime, mtime))
+            os.utime(fd, ns=_times_ns(hdr))
         finally:
             os.close(fd)
 
@@ -303,21 +301,29 @@ class _Applier:
                 log.debug("cannot set xattr %s on %s: %s", key, hdr.name, e)
 
     def _times(self, path: str, hdr: ts.TarHeader) -> None:
-        mtime = int(hdr.mtime * 1e9)
-        atime = int(hdr.atime * 1e9) if hdr.atime is not None and hdr.atime > hdr.mtime else mtime
         try:
-            os.utime(path, ns=(atime, mtime), follow_symlinks=False)
+            os.utime(path, ns=_times_ns(hdr), follow_symlinks=False)
         except OSError as e:
             log.debug("cannot set times on %s: %s", hdr.name, e)
 
     def finish(self) -> None:
         """Directory modes and times last: writing their contents changed them."""
-        for path, hdr in reversed(self._dir_attrs):
+        for path, hdr in self._dir_attrs:  # in order: a repeated dir entry's last header wins
             try:
                 os.chmod(path, hdr.mode)
                 self._times(path, hdr)
             except FileNotFoundError:
                 continue  # removed by a later entry or whiteout
+
+
+_MAX_TIME = 2**62 // 10**9  # keeps nanoseconds inside a 64-bit time
+
+
+def _times_ns(hdr: ts.TarHeader) -> tuple[int, int]:
+    """(atime, mtime) in ns; atime is never before mtime (as Docker), absurd times clamped."""
+    mtime = min(max(hdr.mtime, -_MAX_TIME), _MAX_TIME)
+    atime = mtime if hdr.atime is None else min(max(hdr.atime, mtime), _MAX_TIME)
+    return int(atime * 1e9), int(mtime * 1e9)
 
 
 class _Skip(Exception):

@@ -92,8 +92,14 @@ class RootfsBuilder:
             elif m.type == "cgroup":
                 self._cgroup(m, dest)
             else:
-                os.makedirs(dest, 0o755, exist_ok=True)
+                try:
+                    before: int | None = os.stat(dest).st_mode & 0o7777
+                except FileNotFoundError:
+                    before = None
+                    os.makedirs(dest, 0o755, exist_ok=True)
                 self.sc.mount(m.source or m.type, dest, m.type, flags & ~s.MS_REMOUNT, m.parsed.data or None)
+                if m.type == "tmpfs" and before is not None and not flags & s.MS_RDONLY:
+                    os.chmod(dest, before)  # runc keeps the mode of the directory it mounted over
             for prop in m.parsed.propagation:
                 self.sc.mount(None, dest, None, prop)
         except OSError as e:
@@ -133,9 +139,14 @@ class RootfsBuilder:
         flags = m.parsed.flags
         self.sc.mount("tmpfs", dest, "tmpfs", flags & ~s.MS_RDONLY, "mode=755")
         own = own_cgroup_paths()
+        cgroupns = self.cfg.linux.namespace("cgroup") is not None
         for name, mountpoint, key in host_hierarchies():
             sub = os.path.join(dest, name)
             os.makedirs(sub, 0o755, exist_ok=True)
+            if cgroupns:  # a fresh mount shows the namespace's root: our own cgroup
+                fstype = "cgroup" if key else "cgroup2"
+                self.sc.mount(fstype, sub, fstype, flags & ~(s.MS_BIND | s.MS_REC | s.MS_REMOUNT), key or None)
+                continue
             src = os.path.join(mountpoint, own.get(key, "/").lstrip("/"))
             self.sc.mount(src, sub, "bind", s.MS_BIND | s.MS_REC)
             self.remount(sub, s.MS_BIND | (flags & (s.MS_RDONLY | s.MS_NOSUID | s.MS_NODEV | s.MS_NOEXEC)))

@@ -86,6 +86,9 @@ class Shim:
             self._cleanup_runtime()
             raise SetupError(str(exc)) from None
         stdin_fd, self.stdio.stdin_fd = self.stdio.stdin_fd, None
+        if stdin_fd is not None and not opts.stdin:  # a terminal without OpenStdin takes no input
+            os.close(stdin_fd)
+            stdin_fd = None
         sink = StdinSink(self.loop, stdin_fd)
         self.hub = AttachHub(self.loop, tty, sink)
         self.hub.on_pause = self._pause_outputs

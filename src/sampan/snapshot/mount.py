@@ -90,7 +90,8 @@ def overlay_supported(root: str) -> bool:
     """Whether overlayfs (two lowers, upper and work on `root`'s filesystem) mounts here."""
     if os.geteuid() != 0:
         return False
-    probe = tempfile.mkdtemp(prefix=".overlay-probe-", dir=root)
+    _remove_stale_probes(root)
+    probe = tempfile.mkdtemp(prefix=_PROBE_PREFIX, dir=root)
     try:
         for name in ("l1", "l2", "upper", "work", "merged"):
             os.mkdir(os.path.join(probe, name))
@@ -108,3 +109,19 @@ def overlay_supported(root: str) -> bool:
         return True
     finally:
         shutil.rmtree(probe, ignore_errors=True)
+
+
+_PROBE_PREFIX = ".overlay-probe-"
+
+
+def _remove_stale_probes(root: str) -> None:
+    """Probe dirs a crashed process left behind (possibly still mounted)."""
+    for name in os.listdir(root):
+        if name.startswith(_PROBE_PREFIX):
+            merged = os.path.join(root, name, "merged")
+            try:
+                unmount_all(merged)
+            except System as e:
+                log.warning("cannot unmount stale overlay probe %s: %s", merged, e)
+                continue
+            shutil.rmtree(os.path.join(root, name), ignore_errors=True)
