@@ -101,13 +101,15 @@ def _spawn(c: Container, cfg: Config, opts: CreateOptions, mgr: Any, bundle: str
 
     parent, child_end = Channel.pair()
     console_socket = os.path.abspath(opts.console_socket) if opts.console_socket else None
-    ctx = InitContext(cfg, child_end, c.fifo, console_socket, opts.no_pivot, opts.preserve_fds)
+    fifo_fd = os.open(c.fifo, os.O_PATH | os.O_CLOEXEC)
+    ctx = InitContext(cfg, child_end, fifo_fd, console_socket, opts.no_pivot, opts.preserve_fds)
     s.Syscalls().prctl(s.PR_SET_CHILD_SUBREAPER, 1)
     pid = os.fork()
     if pid == 0:
         parent.close()
         stage1(ctx)
     child_end.close()
+    os.close(fifo_fd)
     init_pid = 0
     try:
         mgr.apply(pid)

@@ -25,7 +25,7 @@ _JOIN_ORDER = ("ipc", "uts", "network", "pid", "cgroup", "time", "mount")
 class InitContext(NamedTuple):
     cfg: Config
     chan: Channel
-    fifo_path: str
+    fifo_fd: int  # O_PATH, opened by the parent: a user namespace's root may not reach the state dir
     console_socket: str | None = None
     no_pivot: bool = False
     preserve_fds: int = 0
@@ -46,11 +46,7 @@ def _fail(chan: Channel, e: BaseException) -> NoReturn:
 
 def stage1(ctx: InitContext) -> NoReturn:
     try:
-        # import what stage2 needs now, while the parent is busy placing us in the cgroup
-        import sampan.runtime.hooks
-        import sampan.runtime.process
-        import sampan.runtime.rootfs  # noqa: F401
-
+        _preload(ctx.cfg)
         sc = s.Syscalls()
         lx = ctx.cfg.linux
         fds: dict[str, int] = {}
@@ -88,8 +84,22 @@ def stage1(ctx: InitContext) -> NoReturn:
         _fail(ctx.chan, e)
 
 
+def _preload(cfg: Config) -> None:
+    """Import all that stage2 needs now: while the parent is busy with the cgroup, and before a
+    user namespace or pivot_root may hide the interpreter's files from us."""
+    import sampan.runtime.cgroupfs
+    import sampan.runtime.console
+    import sampan.runtime.hooks
+    import sampan.runtime.process
+    import sampan.runtime.rootfs
+
+    if cfg.hooks_of("createContainer") or cfg.hooks_of("startContainer"):
+        import subprocess  # noqa: F401
+    if cfg.linux.seccomp is not None:
+        sampan.runtime.process.preload_seccomp()
+
+
 def stage2(ctx: InitContext, sc: s.Syscalls) -> NoReturn:
-    # everything used after pivot_root must be imported before it: our modules are out of sight then
     from sampan.runtime import console
     from sampan.runtime.hooks import run_hooks
     from sampan.runtime.process import ProcessSetup
@@ -97,15 +107,13 @@ def stage2(ctx: InitContext, sc: s.Syscalls) -> NoReturn:
 
     cfg = ctx.cfg
     proc = cfg.process
-    if cfg.hooks_of("startContainer"):
-        import subprocess  # noqa: F401
     assert proc is not None
     setup = ProcessSetup(sc, proc, seccomp=cfg.linux.seccomp, personality=cfg.linux.personality,
                          set_groups=not _setgroups_denied())
     state: dict[str, Any] = {}
     try:
         os.setsid()
-        fifo_fd = os.open(ctx.fifo_path, os.O_PATH | os.O_CLOEXEC)
+        fifo_fd = ctx.fifo_fd
         builder = RootfsBuilder(sc, cfg)
         builder.prepare()
         pts = None
