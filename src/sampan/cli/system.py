@@ -48,7 +48,7 @@ Server:{{if .Platform.Name}} {{.Platform.Name}}{{end}}
  {{- end}}{{- end}}"""
 
 
-class GoStruct(dict[str, Any]):
+class GoStruct(dict):
     """A JSON object that also answers to Go field names (`.APIVersion` for `ApiVersion`)."""
 
     ALIASES = {"APIVersion": "ApiVersion"}

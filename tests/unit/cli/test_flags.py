@@ -79,7 +79,7 @@ def test_arg_counts() -> None:
     with pytest.raises(StatusError, match="requires exactly 2 arguments"):
         check_arg_count(exact, "tag", ["a"])
     least = Spec("IMAGE...", "Rm", [], lambda c, o: 0, min_args=1)
-    with pytest.raises(StatusError, match="requires at least 1 argument.\nSee 'sampan rmi --help'"):
+    with pytest.raises(StatusError, match=r"requires at least 1 argument\.\nSee 'sampan rmi --help'"):
         check_arg_count(least, "rmi", [])
 
 

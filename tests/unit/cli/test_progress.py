@@ -131,7 +131,7 @@ def test_aux_messages_are_collected_not_printed() -> None:
 def test_progress_text_rules() -> None:
     assert progress_text({}, 200) == ""
     assert progress_text({"current": 1500}, 200) == "   1.5kB"
-    assert progress_text({"current": 3000, "total": 2000}, 80) == "    3kB"
+    assert progress_text({"current": 3000, "total": 2000}, 80) == "     3kB"
     assert progress_text({"current": 5, "total": 10, "units": "items"}, 80) == "5/10 items"
     left = progress_text({"current": 500, "total": 1000, "start": 100}, 80, now=110)
     assert left == "    500B/1kB 10s"

@@ -117,7 +117,7 @@ class Row:
 
     go_type = "*formatter.testContext"
 
-    def ID(self) -> str:  # noqa: N802 - docker's field name
+    def ID(self) -> str:
         return "abc"
 
     def to_template_json(self) -> dict[str, str]:

@@ -134,7 +134,7 @@ class FakeDaemon:
 
         self._server = socketserver.ThreadingUnixStreamServer(self.path, _Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True)
         self._thread.start()
         return self
 
