@@ -10,6 +10,29 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# Docker's container.Config as it serialises it: (key, default) in order; None = omitted if unset
+_CONFIG_FIELDS: tuple[tuple[str, Any], ...] = (
+    ("Hostname", ""), ("Domainname", ""), ("User", ""), ("AttachStdin", False),
+    ("AttachStdout", False), ("AttachStderr", False), ("ExposedPorts", None), ("Tty", False),
+    ("OpenStdin", False), ("StdinOnce", False), ("Env", "null"), ("Cmd", "null"),
+    ("Healthcheck", None), ("ArgsEscaped", None), ("Image", ""), ("Volumes", "null"),
+    ("WorkingDir", ""), ("Entrypoint", "null"), ("NetworkDisabled", None), ("MacAddress", None),
+    ("OnBuild", "null"), ("Labels", "null"), ("StopSignal", None), ("StopTimeout", None), ("Shell", None),
+)
+
+
+def container_config(raw: dict[str, Any]) -> dict[str, Any]:
+    """An image config's `config` in the full shape dockerd prints (so `{{.Config.User}}` is "")."""
+    out: dict[str, Any] = {}
+    for key, default in _CONFIG_FIELDS:
+        if key in raw and raw[key] is not None:
+            out[key] = raw[key]
+        elif default == "null":
+            out[key] = None
+        elif default is not None:
+            out[key] = default
+    return out
+
 
 @dataclass
 class ImageSummary:
@@ -34,6 +57,7 @@ class ImageSummary:
             "RepoTags": list(self.repo_tags),
             "SharedSize": self.shared_size,
             "Size": self.size,
+            "VirtualSize": self.size,  # gone in v1.44, but older clients (CLI 20.10) show it
         }
 
     @classmethod
@@ -81,10 +105,10 @@ class ImageInspect:
             "Comment": self.comment,
             "Created": self.created,
             "Container": "",
-            "ContainerConfig": None,
+            "ContainerConfig": container_config({}),
             "DockerVersion": self.docker_version,
             "Author": self.author,
-            "Config": self.config,
+            "Config": container_config(self.config) if self.config is not None else None,
             "Architecture": self.architecture,
         }
         if self.variant:
@@ -94,6 +118,7 @@ class ImageInspect:
             out["OsVersion"] = self.os_version
         out.update({
             "Size": self.size,
+            "VirtualSize": self.size,
             "GraphDriver": {"Data": self.graph_driver_data, "Name": self.graph_driver_name},
             "RootFS": {"Type": "layers", "Layers": list(self.layers)},
             "Metadata": {"LastTagTime": self.last_tag_time},

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import os
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -119,6 +120,23 @@ class _Tee:
         buf = bytearray(_CHUNK)
         while self.readinto(buf):
             pass
+
+
+def diff_size(path: str) -> int:
+    """A layer's size as dockerd reports it: bytes of its non-directory entries, links once."""
+    seen: set[int] = set()
+    total = 0
+    stack = [path]
+    while stack:
+        with os.scandir(stack.pop()) as it:
+            for ent in it:
+                st = ent.stat(follow_symlinks=False)
+                if ent.is_dir(follow_symlinks=False):
+                    stack.append(ent.path)
+                elif st.st_size and st.st_ino not in seen:
+                    seen.add(st.st_ino)
+                    total += st.st_size
+    return total
 
 
 class _Counting:
@@ -340,10 +358,10 @@ class Puller:
                     f"layer {layer.desc.digest} has diff ID {result.diff_id} but the image "
                     f"configuration specifies {layer.diff_id}"
                 )
+            size = diff_size(dest) if whiteouts == "overlay" else int(result.size)
             self.snapshots.commit(layer.chain_id, key)
         except BaseException:
             with contextlib.suppress(Exception):
                 self.snapshots.remove(key)
             raise
-        size = self._usage(layer.chain_id, int(result.size))
         self.meta.add_layer(LayerRow(layer.chain_id, layer.diff_id, layer.parent, size))
