@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 DEFAULT_TABLE = "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}"
+NON_HUMAN_TABLE = "table {{.ID}}\t{{.CreatedAt}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}"
 HEADERS = {"ID": "IMAGE", "CreatedSince": "CREATED", "CreatedAt": "CREATED AT", "CreatedBy": "CREATED BY",
            "Size": "SIZE", "Comment": "COMMENT"}
 CREATED_BY_WIDTH = 45
@@ -55,7 +56,7 @@ class HistoryRow:
 
 def run_history(cli: Cli, o: Parsed) -> int:
     items = cli.client().image_history(o.args[0])
-    fmt = resolve(o.format, DEFAULT_TABLE, quiet=o.quiet)
+    fmt = resolve(o.format, DEFAULT_TABLE if o.human else NON_HUMAN_TABLE, quiet=o.quiet)
     rows = [HistoryRow(item, trunc=not o.no_trunc, human=o.human) for item in items]
     cli.write(render(fmt, rows, HEADERS))
     return 0

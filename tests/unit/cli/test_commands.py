@@ -118,6 +118,7 @@ def test_history(daemon: FakeDaemon) -> None:
     r = sampan("history", "--no-trunc", "-H=false", "busybox")
     assert "ADD file:7e9002edaafd4e4579b65c8f0aaabde1aeb7fd3f8d95579f7 in /" in r.out
     assert " 4261550 " in r.out and samples.BUSYBOX_ID in r.out
+    assert r.out.split()[:3] == ["IMAGE", "CREATED", "AT"]
     assert sampan("history", "nope").status == 1
 
 
