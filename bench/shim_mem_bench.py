@@ -17,7 +17,7 @@ import time
 
 from tests.integration.shim.bundle import RUNC, make_bundle
 
-from sampan.shim.client import ShimClient
+from sampan.shim.client import ShimClient, stop_zygote
 
 
 def smaps(pid: int) -> tuple[int, int]:
@@ -38,13 +38,14 @@ def report(name: str, pids: list[int]) -> None:
     print(f"{name:<24} {len(pids):>3} shims   RSS {rss:6.1f} MiB   PSS {pss:5.1f} MiB  (mean per shim)")
 
 
-def sampan_shims(work: str, count: int) -> list[ShimClient]:
+def sampan_shims(work: str, count: int, zygote: str | None = None) -> list[ShimClient]:
     clients = []
+    kind = "z" if zygote else "x"
     for i in range(count):
-        bundle = make_bundle(os.path.join(work, f"bundle{i}"), ["sleep", "100000"])
-        client = ShimClient.spawn(f"shimbench{os.getpid()}-{i}", bundle, os.path.join(work, f"state{i}"),
+        bundle = make_bundle(os.path.join(work, f"bundle{kind}{i}"), ["sleep", "100000"])
+        client = ShimClient.spawn(f"shimbench{os.getpid()}-{kind}{i}", bundle, os.path.join(work, f"state{kind}{i}"),
                                   runtime=RUNC, runtime_root=os.path.join(work, "runc"),
-                                  log_path=os.path.join(work, f"log{i}.json"))
+                                  log_path=os.path.join(work, f"log{kind}{i}.json"), zygote=zygote)
         client.start()
         clients.append(client)
     return clients
@@ -106,19 +107,25 @@ def main() -> int:
     work = tempfile.mkdtemp(prefix="sampan-bench-shim-")
     clients: list[ShimClient] = []
     docker: Docker | None = None
+    zygote = os.path.join(work, "zygote.sock")
     try:
         clients = sampan_shims(work, args.count)
+        zygote_clients = sampan_shims(work, args.count, zygote)
+        clients += zygote_clients
         if not args.no_docker and shutil.which("dockerd") and shutil.which("docker"):
             docker = Docker(os.path.join(work, "docker"))
             os.makedirs(docker.root)
             docker.start()
-            rootfs = os.path.join(work, "bundle0", "rootfs")
+            rootfs = os.path.join(work, "bundlex0", "rootfs")
             tar = subprocess.run(["tar", "-C", rootfs, "-c", "."], capture_output=True, check=True).stdout
             docker.cli("import", "-", "shimbench-bb", stdin=tar)
             for _ in range(args.count):
                 docker.cli("run", "-d", "--network", "none", "shimbench-bb", "sleep", "100000")
         time.sleep(1.0)
-        report("sampan-shim", [c.shim_pid for c in clients])
+        report("sampan-shim (exec)", [c.shim_pid for c in clients if c not in zygote_clients])
+        report("sampan-shim (zygote)", [c.shim_pid for c in zygote_clients])
+        with open(zygote + ".pid") as f:
+            report("  + the zygote itself", [int(f.read())])
         if docker is not None:
             report("containerd-shim-runc-v2", docker.shim_pids())
         else:
@@ -129,6 +136,7 @@ def main() -> int:
                 client.delete(force=True)
             except Exception as exc:  # keep cleaning up the others
                 print(f"cleanup: {exc}")
+        stop_zygote(zygote)
         if docker is not None:
             try:
                 ids = docker.cli("ps", "-aq").split()

@@ -64,11 +64,14 @@ class ShimClient:
     @classmethod
     def spawn(cls, id: str, bundle: str, state_dir: str, *, runtime: str = "runc", runtime_root: str | None = None,
               log_path: str | None = None, log_opts: dict[str, str] | None = None, tty: bool = False,
-              stdin: bool = False, timeout: float = DEFAULT_TIMEOUT, python: str = sys.executable) -> ShimClient:
+              stdin: bool = False, timeout: float = DEFAULT_TIMEOUT, python: str = sys.executable,
+              zygote: str | None = None) -> ShimClient:
         """Start a shim that creates the container; returns once its socket answers.
 
         The shim detaches itself (new session, its first process exits once it is ready), so
-        this returns with no child left behind. Errors carry the runtime's own message.
+        this returns with no child left behind. With `zygote` (a socket path) the shim is forked
+        by that fork server, started first if it does not answer. Errors carry the runtime's
+        own message.
         """
         log = LogOptions.parse(log_opts)
         opts = shim_args.Options()
@@ -78,18 +81,13 @@ class ShimClient:
         opts.log_path = os.path.abspath(log_path) if log_path else None
         opts.log_max_size, opts.log_max_file = log.max_size, log.max_file
         opts.tty, opts.stdin, opts.timeout = tty, stdin, timeout
-        env = dict(os.environ)
-        src = os.path.dirname(os.path.dirname(os.path.abspath(sampan.__file__)))
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH", "")) if p)
-        try:
-            proc = subprocess.run([*shim_command(python), *shim_args.to_argv(opts)], stdin=subprocess.DEVNULL,
-                                  capture_output=True, env=env, timeout=SPAWN_TIMEOUT,
-                                  start_new_session=True, check=False)
-        except subprocess.TimeoutExpired:
-            raise errdefs.System(f"shim for container {id} was not ready after {SPAWN_TIMEOUT:.0f}s") from None
-        if proc.returncode != 0:
-            message = proc.stderr.decode(errors="replace").strip().removeprefix("sampan-shim: ")
-            raise errdefs.System(message or f"shim for container {id} exited with status {proc.returncode}")
+        if zygote:
+            answer = _ask_zygote(zygote, shim_args.to_argv(opts), python)
+            if not answer.startswith(b"ok"):
+                message = answer.decode(errors="replace").strip().removeprefix("sampan-shim: ")
+                raise errdefs.System(message or f"shim for container {id} exited before it was ready")
+        else:
+            _run_shim_command(python, shim_args.to_argv(opts), f"shim for container {id}")
         client = cls(state_dir, timeout)
         client.state()
         return client
@@ -172,6 +170,71 @@ class ShimClient:
             except OSError as exc:
                 raise errdefs.Unavailable(f"shim at {self.state_dir}: {request.op}: {exc}") from None
         return check_response(wire.decode(line))
+
+
+def _run_shim_command(python: str, argv: list[str], what: str) -> None:
+    """Run `sampan-shim ARGV` until its first process exits (it detaches the real one)."""
+    env = dict(os.environ)
+    src = os.path.dirname(os.path.dirname(os.path.abspath(sampan.__file__)))
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH", "")) if p)
+    try:
+        proc = subprocess.run([*shim_command(python), *argv], stdin=subprocess.DEVNULL, capture_output=True,
+                              env=env, timeout=SPAWN_TIMEOUT, start_new_session=True, check=False)
+    except subprocess.TimeoutExpired:
+        raise errdefs.System(f"{what} was not ready after {SPAWN_TIMEOUT:.0f}s") from None
+    if proc.returncode != 0:
+        message = proc.stderr.decode(errors="replace").strip().removeprefix("sampan-shim: ")
+        raise errdefs.System(message or f"{what} exited with status {proc.returncode}")
+
+
+def start_zygote(path: str, python: str = sys.executable) -> None:
+    """Start the shim fork server on `path` unless one answers there (serialised by a lock file)."""
+    import fcntl
+
+    path = os.path.abspath(path)
+    with open(path + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _run_shim_command(python, ["--zygote", path], f"shim zygote {path}")
+
+
+def stop_zygote(path: str) -> None:
+    """Stop the fork server by its pid file (its shims keep running)."""
+    import signal
+
+    try:
+        with open(os.path.abspath(path) + ".pid") as f:
+            pid = int(f.read().strip())
+        os.kill(pid, signal.SIGKILL)
+    except (FileNotFoundError, ValueError, ProcessLookupError):
+        pass
+    for suffix in ("", ".pid", ".lock"):
+        try:
+            os.unlink(os.path.abspath(path) + suffix)
+        except FileNotFoundError:
+            pass
+
+
+def _ask_zygote(path: str, argv: list[str], python: str) -> bytes:
+    """Have the fork server fork a shim; its answer (b"ok..." or an error) to EOF."""
+    for attempt in (1, 2):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(SPAWN_TIMEOUT)
+        try:
+            try:
+                sock.connect(path)
+            except (FileNotFoundError, ConnectionRefusedError):
+                if attempt == 2:
+                    raise errdefs.Unavailable(f"shim zygote at {path} does not answer") from None
+                start_zygote(path, python)
+                continue
+            sock.sendall(wire.encode({"argv": argv}))
+            chunks = []
+            while chunk := sock.recv(65536):
+                chunks.append(chunk)
+            return b"".join(chunks)
+        finally:
+            sock.close()
+    raise errdefs.Unavailable(f"shim zygote at {path} does not answer")
 
 
 def _read_reply(sock: socket.socket) -> bytes:

@@ -14,23 +14,46 @@ import os
 import signal
 import socket
 import sys
+from collections.abc import Callable
 
 from sampan.shim.args import USAGE, Options, UsageError, parse
 from sampan.shim.wire import SHIM_LOG_NAME, SHIM_PID_NAME, SOCKET_NAME, write_atomic
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--zygote"]:
+        return _zygote(argv[1:])
     try:
-        opts = parse(sys.argv[1:] if argv is None else argv)
+        opts = parse(argv)
     except UsageError as exc:
         sys.stderr.write(f"sampan-shim: {exc}\n\n{USAGE}" if str(exc) else USAGE)
         return 2
     os.makedirs(opts.state_dir, mode=0o700, exist_ok=True)
-    if _shim_answers(opts.path(SOCKET_NAME)):
+    if shim_answers(opts.path(SOCKET_NAME)):
         sys.stderr.write(f"sampan-shim: a shim is already running in {opts.state_dir}\n")
         return 1
     if opts.foreground:
-        return _serve(opts, sys.stdout.fileno())
+        return serve(opts, sys.stdout.fileno())
+    return _daemonize(lambda ready_fd: serve(opts, ready_fd), opts.path(SHIM_LOG_NAME))
+
+
+def _zygote(argv: list[str]) -> int:
+    """`sampan-shim --zygote SOCKET`: start the fork server (see zygote.py) and detach it."""
+    if len(argv) != 1:
+        sys.stderr.write("usage: sampan-shim --zygote SOCKET\n")
+        return 2
+    path = os.path.abspath(argv[0])
+    if shim_answers(path):
+        return 0
+    from sampan.shim import zygote
+
+    return _daemonize(lambda ready_fd: zygote.serve(path, ready_fd), path + ".log")
+
+
+def _daemonize(run: Callable[[int], int], log_path: str) -> int:
+    """Fork; the child (new session, stdio to log_path) runs `run(ready_fd)`; the parent exits
+    0 once the child writes "ok" on ready_fd, or 1 with what it wrote instead."""
     ready_r, ready_w = os.pipe()
     pid = os.fork()
     if pid:
@@ -44,13 +67,13 @@ def main(argv: list[str] | None = None) -> int:
     code = 1
     try:
         os.setsid()
-        _detach_stdio(opts)
-        code = _serve(opts, ready_w)
+        _redirect_stdio(log_path)
+        code = run(ready_w)
     finally:
         os._exit(code)
 
 
-def _serve(opts: Options, ready_fd: int) -> int:
+def serve(opts: Options, ready_fd: int) -> int:
     """Run the shim in this process; report readiness on ready_fd."""
     from sampan.linux.syscalls import PR_SET_CHILD_SUBREAPER, Syscalls
     from sampan.shim.loop import Loop
@@ -77,10 +100,14 @@ def _serve(opts: Options, ready_fd: int) -> int:
     return 0
 
 
-def _detach_stdio(opts: Options) -> None:
+def detach_stdio(opts: Options) -> None:
     """stdin from /dev/null, stdout and stderr to STATE_DIR/shim.log: the caller's pipes are let go."""
+    _redirect_stdio(opts.path(SHIM_LOG_NAME))
+
+
+def _redirect_stdio(log_path: str) -> None:
     null = os.open(os.devnull, os.O_RDONLY)
-    log = os.open(opts.path(SHIM_LOG_NAME), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.dup2(null, 0)
     os.dup2(log, 1)
     os.dup2(log, 2)
@@ -88,7 +115,7 @@ def _detach_stdio(opts: Options) -> None:
     os.close(log)
 
 
-def _shim_answers(path: str) -> bool:
+def shim_answers(path: str) -> bool:
     if not os.path.exists(path):
         return False
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

@@ -24,6 +24,7 @@ class ShimEnv:
         self.runtime_root = os.path.join(root, "runc")
         self._n = 0
         self.state_dirs: list[str] = []
+        self.zygotes: list[str] = []
 
     def spawn(self, args: list[str], *, tty: bool = False, stdin: bool = False,
               log_opts: dict[str, str] | None = None) -> tuple[ShimClient, str, str]:
@@ -44,6 +45,11 @@ class ShimEnv:
         return cid, bundle, state_dir, log_path
 
     def cleanup(self) -> None:
+        for zygote in self.zygotes:
+            pid = _read_pid(zygote + ".pid")
+            if pid and _is_shim(pid):
+                os.kill(pid, signal.SIGKILL)
+                wait_gone(pid)
         for state_dir in self.state_dirs:
             pid = _read_pid(os.path.join(state_dir, "shim.pid"))
             if pid and _is_shim(pid):

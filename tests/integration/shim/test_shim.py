@@ -13,7 +13,7 @@ import pytest
 
 from sampan import errdefs
 from sampan.shim import wire
-from sampan.shim.client import ShimClient, read_exit
+from sampan.shim.client import ShimClient, read_exit, stop_zygote
 from tests.integration.shim.bundle import RUNC
 from tests.integration.shim.conftest import ShimEnv, process_gone, wait_gone
 
@@ -214,3 +214,36 @@ def test_log_rotation(shim_env: ShimEnv) -> None:
         assert os.path.getsize(path) < 10 * 1024 + 100
     assert read_log(log_path)[-1]["log"] == "3000\n"
     client.delete()
+
+
+def test_zygote_forks_shims_that_outlive_it(shim_env: ShimEnv) -> None:
+    zygote = os.path.join(shim_env.root, "zygote.sock")
+    shim_env.zygotes.append(zygote)
+    clients = []
+    for args in (["sh", "-c", "echo from zygote"], ["sleep", "1000"]):
+        cid, bundle, state_dir, log_path = shim_env.prepare(args)
+        clients.append((ShimClient.spawn(cid, bundle, state_dir, runtime=RUNC, runtime_root=shim_env.runtime_root,
+                                         log_path=log_path, zygote=zygote), log_path))
+    with open(zygote + ".pid") as f:
+        zygote_pid = int(f.read())
+    (echo, echo_log), (sleeper, _) = clients
+    assert echo.shim_pid != sleeper.shim_pid and os.getsid(echo.shim_pid) == echo.shim_pid
+    echo.start()
+    assert echo.wait(timeout=10).exit_code == 0
+    assert [e["log"] for e in read_log(echo_log)] == ["from zygote\n"]
+    echo.delete()
+    sleeper.start()
+    stop_zygote(zygote)
+    assert wait_gone(zygote_pid)
+    sleeper.kill(9)
+    assert sleeper.wait(timeout=10).exit_code == 137
+    sleeper.delete()
+
+
+def test_zygote_reports_create_errors(shim_env: ShimEnv) -> None:
+    zygote = os.path.join(shim_env.root, "zygote.sock")
+    shim_env.zygotes.append(zygote)
+    cid, bundle, state_dir, _ = shim_env.prepare(["/no/such/binary"])
+    with pytest.raises(errdefs.System, match=r"no such file or directory"):
+        ShimClient.spawn(cid, bundle, state_dir, runtime=RUNC, runtime_root=shim_env.runtime_root, zygote=zygote)
+    assert not os.path.exists(state_dir)
