@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from functools import partial
 
-from sampan.shim import _log
+from sampan.shim import _log, oom
 from sampan.shim.args import Options
 from sampan.shim.attach import AttachHub, StdinSink
 from sampan.shim.control import Conn, ControlServer
@@ -60,6 +60,8 @@ class Shim:
         self._outputs: dict[int, str] = {}
         self._after_done: list[Callable[[], None]] = []
         self._drain_timer = 0
+        self._oom_files: list[str] = []
+        self._oom_base = 0
         self.log: JSONFileLog | None = None
         self.stdio: PipeStdio | ConsoleStdio
         self.hub: AttachHub
@@ -81,6 +83,8 @@ class Shim:
             self.stdio.after_create(opts.timeout)
             with open(pid_file) as f:
                 self.pid = int(f.read().strip())
+            self._oom_files = oom.counter_files(self.pid)
+            self._oom_base = oom.oom_kills(self._oom_files)
         except (RuntimeError_, OSError, ValueError) as exc:
             self.stdio.close()
             self._cleanup_runtime()
@@ -151,7 +155,8 @@ class Shim:
                 self._init_exited(status)
 
     def _init_exited(self, status: int) -> None:
-        record = exit_record(exit_code_of(status), rfc3339nano(time.time_ns()), self.pid)
+        oom_killed = bool(self._oom_files) and oom.oom_kills(self._oom_files) > self._oom_base
+        record = exit_record(exit_code_of(status), rfc3339nano(time.time_ns()), self.pid, oom_killed)
         try:
             write_atomic(self.opts.path(EXIT_NAME), json.dumps(record).encode())
         except OSError as exc:

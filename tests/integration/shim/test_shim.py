@@ -247,3 +247,25 @@ def test_zygote_reports_create_errors(shim_env: ShimEnv) -> None:
     with pytest.raises(errdefs.System, match=r"no such file or directory"):
         ShimClient.spawn(cid, bundle, state_dir, runtime=RUNC, runtime_root=shim_env.runtime_root, zygote=zygote)
     assert not os.path.exists(state_dir)
+
+
+def test_oom_kill_is_recorded(shim_env: ShimEnv) -> None:
+    cid, bundle, state_dir, log_path = shim_env.prepare(["sh", "-c", "x=$(yes | head -c 200000000); echo survived"])
+    with open(os.path.join(bundle, "config.json")) as f:
+        config = json.load(f)
+    config["linux"]["resources"]["memory"] = {"limit": 16 << 20, "swap": 16 << 20}
+    config["linux"]["cgroupsPath"] = f"/sampan-shimtest/{cid}"
+    with open(os.path.join(bundle, "config.json"), "w") as f:
+        json.dump(config, f)
+    client = ShimClient.spawn(cid, bundle, state_dir, runtime=RUNC, runtime_root=shim_env.runtime_root,
+                              log_path=log_path)
+    client.start()
+    status = client.wait(timeout=30)
+    assert status.oom_killed  # the kernel killed something in the container
+    assert read_exit(state_dir) == status
+    client.delete()
+    for controller in os.listdir("/sys/fs/cgroup"):
+        try:
+            os.rmdir(f"/sys/fs/cgroup/{controller}/sampan-shimtest")
+        except OSError:
+            pass
