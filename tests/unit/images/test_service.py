@@ -281,3 +281,31 @@ def test_reopen_recovers_after_half_extraction(tmp_path, reg: FakeRegistry) -> N
     svc.recover()
     assert list(svc.snapshots.walk()) == []
     svc.close()
+
+
+def test_repeated_layer_and_empty_image(svc: ImageService, reg: FakeRegistry) -> None:
+    empty = make_layer([])
+    img = build_image([BASE, empty, make_layer([Entry("x", data=b"x")]), empty])
+    reg.push("library/dup", "latest", img)
+    pull(svc, "dup")
+    assert svc.inspect_image("dup").to_json()["RootFS"]["Layers"] == img.diff_ids
+    bare = build_image([])
+    reg.push("library/bare", "latest", bare)
+    pull(svc, "bare")
+    rec = svc.resolve_image("bare")
+    assert rec.chain_id is None and rec.diff_ids == ()
+
+
+def test_reopen_drops_unrecorded_layer_snapshots(tmp_path, reg: FakeRegistry) -> None:  # type: ignore[no-untyped-def]
+    img = app_image()
+    reg.push("library/app", "latest", img)
+    svc = make_service(str(tmp_path), reg)
+    pull(svc, "app")
+    svc.snapshots.prepare("k", None)
+    svc.snapshots.commit("sha256:" + "e" * 64, "k")  # as if killed between commit and record
+    svc.close()
+    svc = make_service(str(tmp_path), reg)
+    svc.recover()
+    assert not svc.snapshots.exists("sha256:" + "e" * 64)
+    assert svc.inspect_image("app").id == img.image_id
+    svc.close()

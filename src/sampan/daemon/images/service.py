@@ -111,6 +111,7 @@ class ImageService:
                 log.info("removing unfinished layer extraction %s", info.name)
                 with contextlib.suppress(NotFound):
                     self.snapshots.remove(info.name)
+        self._drop_unrecorded_layers()
         missing = {row.chain_id for row in self.meta.layers() if not self.snapshots.exists(row.chain_id)}
         if not missing:
             return
@@ -126,6 +127,20 @@ class ImageService:
             for chain in leaves:
                 self.meta.delete_layer(chain)
                 missing.discard(chain)
+
+    def _drop_unrecorded_layers(self) -> None:
+        """Committed layer snapshots without a row (killed between commit and record) go."""
+        recorded = {row.chain_id for row in self.meta.layers()}
+        while True:
+            infos = list(self.snapshots.walk())
+            parents = {i.parent for i in infos if i.parent}
+            stray = [i.name for i in infos if i.kind == "committed" and i.name.startswith("sha256:")
+                     and i.name not in recorded and i.name not in parents]
+            if not stray:
+                return
+            for name in stray:
+                log.info("removing unrecorded layer snapshot %s", name)
+                self.snapshots.remove(name)
 
     # -- pull ------------------------------------------------------------------------------
 
