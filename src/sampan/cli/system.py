@@ -137,11 +137,15 @@ def _line(label: str, value: Any, indent: int = 1) -> str:
     return f"{' ' * indent}{label}: {value}\n"
 
 
-def info_text(cli: Cli, info: dict[str, Any]) -> str:
+def client_info_text(cli: Cli) -> str:
     from sampan import __version__
 
-    out = ["Client:\n", " Version:    " + __version__ + "\n", " Context:    default\n",
-           f" Debug Mode: {str(cli.debug).lower()}\n", "\nServer:\n"]
+    return (f"Client:\n Version:    {__version__}\n Context:    default\n"
+            f" Debug Mode: {str(cli.debug).lower()}\n\nServer:\n")
+
+
+def info_text(cli: Cli, info: dict[str, Any]) -> str:
+    out = [client_info_text(cli)]
     out += [_line("Containers", info.get("Containers", 0)),
             _line("Running", info.get("ContainersRunning", 0), 2),
             _line("Paused", info.get("ContainersPaused", 0), 2),
@@ -192,7 +196,14 @@ def binary_size(size: float) -> str:
 
 
 def run_info(cli: Cli, o: Parsed) -> int:
-    info = cli.client().info()
+    from sampan.client.errors import ConnectionFailed
+
+    try:
+        info = cli.client().info()
+    except ConnectionFailed:
+        if not o.format:  # docker shows the client half, then the error
+            cli.write(client_info_text(cli))
+        raise
     if o.format:
         from sampan import __version__
         from sampan.cli.formatter import prepare

@@ -52,13 +52,14 @@ _KEYWORDS = {"if", "else", "end", "range", "with", "break", "continue", "define"
 
 
 class _Tok:
-    __slots__ = ("kind", "text")
+    __slots__ = ("kind", "pos", "text")
 
-    def __init__(self, kind: str, text: str) -> None:
-        self.kind, self.text = kind, text
+    def __init__(self, kind: str, text: str, pos: int = 0) -> None:
+        self.kind, self.text, self.pos = kind, text, pos
 
 
-def _tokenize(src: str) -> list[_Tok]:
+def _tokenize(src: str, base: int = 0) -> list[_Tok]:
+    """Tokens of one action; `base` is the action's offset in the template (for error positions)."""
     toks, pos = [], 0
     while pos < len(src):
         if src[pos:].strip() == "":
@@ -67,24 +68,24 @@ def _tokenize(src: str) -> list[_Tok]:
         if m is None or m.end() == pos:
             raise TemplateError(f"template: :1: unexpected {src[pos:].strip()[:1]!r} in command")
         kind = m.lastgroup or ""
-        toks.append(_Tok(kind, m.group(kind)))
+        toks.append(_Tok(kind, m.group(kind), base + m.start(kind)))
         pos = m.end()
         if kind in ("var", "rparen"):  # `$x.A` and `(...).A` chain fields
             chain = _CHAIN.match(src, pos)
             if chain:
-                toks.append(_Tok("chain", chain.group(0)))
+                toks.append(_Tok("chain", chain.group(0), base + chain.start()))
                 pos = chain.end()
     return toks
 
 
-def _split_actions(src: str) -> list[tuple[str, str]]:
-    """[("text", s) | ("action", s)] with `{{-`/`-}}` trimming applied."""
-    out: list[tuple[str, str]] = []
+def _split_actions(src: str) -> list[tuple[str, str, int]]:
+    """[("text", s, offset) | ("action", s, offset)] with `{{-`/`-}}` trimming applied."""
+    out: list[tuple[str, str, int]] = []
     pos = 0
     while True:
         start = src.find("{{", pos)
         if start < 0:
-            out.append(("text", src[pos:]))
+            out.append(("text", src[pos:], pos))
             return out
         text = src[pos:start]
         inner_start = start + 2
@@ -92,7 +93,7 @@ def _split_actions(src: str) -> list[tuple[str, str]]:
                 src.startswith("-\n", inner_start):
             text = text.rstrip(" \t\r\n")
             inner_start += 1
-        out.append(("text", text))
+        out.append(("text", text, pos))
         end = _find_close(src, inner_start)
         inner = src[inner_start:end]
         pos = end + 2
@@ -100,7 +101,7 @@ def _split_actions(src: str) -> list[tuple[str, str]]:
             inner = inner[:-1]
             while pos < len(src) and src[pos] in " \t\r\n":
                 pos += 1
-        out.append(("action", inner))
+        out.append(("action", inner, inner_start))
 
 
 def _find_close(src: str, pos: int) -> int:
@@ -137,7 +138,7 @@ class _Parser:
     def parse_list(self, stops: tuple[str, ...]) -> tuple[list[Any], str, list[_Tok]]:
         nodes: list[Any] = []
         while self.pos < len(self.items):
-            kind, body = self.items[self.pos]
+            kind, body, offset = self.items[self.pos]
             self.pos += 1
             if kind == "text":
                 if body:
@@ -145,7 +146,7 @@ class _Parser:
                 continue
             if body.strip().startswith("/*"):
                 continue
-            toks = _tokenize(body)
+            toks = _tokenize(body, offset)
             if not toks:
                 raise TemplateError("template: :1: missing value for command")
             head = toks[0].text if toks[0].kind == "ident" else ""
@@ -222,12 +223,12 @@ def _parse_pipe(toks: list[_Tok]) -> tuple[list[str], bool, list[list[Any]]]:
 def _operand(t: _Tok, nxt: _Tok | None) -> tuple[Any, ...]:
     k = t.kind
     if k == "field":
-        return ("field", t.text[1:].split("."))
+        return ("field", t.text[1:].split("."), t.pos)
     if k == "dot":
         return ("dot",)
     if k == "var":
         chain = nxt.text[1:].split(".") if nxt is not None and nxt.kind == "chain" else []
-        return ("var", t.text, chain)
+        return ("var", t.text, chain, t.pos)
     if k == "str":
         return ("lit", _unquote(t.text))
     if k == "raw":
@@ -284,13 +285,20 @@ class Template:
         """Render with `data` as dot; `header=True` makes docker's text functions identities."""
         funcs = dict(FUNCTIONS, **HEADER_FUNCTIONS) if header else FUNCTIONS
         out: list[str] = []
-        _Exec(funcs, out, [("$", data)]).walk(self.tree, data)
+        _Exec(funcs, out, [("$", data)], self.source).walk(self.tree, data)
         return "".join(out)
 
 
 class _Exec:
-    def __init__(self, funcs: dict[str, Any], out: list[str], variables: list[tuple[str, Any]]) -> None:
-        self.funcs, self.out, self.vars = funcs, out, variables
+    def __init__(self, funcs: dict[str, Any], out: list[str], variables: list[tuple[str, Any]],
+                 source: str) -> None:
+        self.funcs, self.out, self.vars, self.source = funcs, out, variables, source
+
+    def where(self, pos: int, node: str) -> str:
+        """Go's `template: :LINE:COL: executing "" at <node>` error prefix."""
+        line = self.source.count("\n", 0, pos) + 1
+        col = pos - (self.source.rfind("\n", 0, pos) + 1)
+        return f'template: :{line}:{col}: executing "" at <{node}>'
 
     def walk(self, nodes: list[Any], dot: Any) -> None:
         for node in nodes:
@@ -390,17 +398,17 @@ class _Exec:
         if kind == "dot":
             return dot
         if kind == "field":
-            return _fields(dot, op[1])
+            return _fields(dot, op[1], self.where(op[2], "." + ".".join(op[1])))
         if kind == "var":
             for name, value in reversed(self.vars):
                 if name == op[1]:
-                    return _fields(value, op[2])
+                    return _fields(value, op[2], self.where(op[3], op[1] + "".join("." + n for n in op[2])))
             raise TemplateError(f"template: :1: undefined variable: {op[1]}")
         if kind == "sub":
             mark = len(self.vars)
             value = self.pipe(op[1], dot)
             del self.vars[mark:]
-            return _fields(value, op[2])
+            return _fields(value, op[2], "template: :1")
         if kind == "ident":
             return self.funcs[op[1]]()
         raise TemplateError(f"template: :1: bad operand {op!r}")
@@ -414,7 +422,11 @@ def _show(op: tuple[Any, ...]) -> str:
     return op[0]
 
 
-def _fields(value: Any, names: list[str]) -> Any:
+_GO_TYPES = {str: "string", int: "int", float: "float64", bool: "bool", list: "[]interface {}",
+             tuple: "[]interface {}"}
+
+
+def _fields(value: Any, names: list[str], where: str) -> Any:
     for name in names:
         if isinstance(value, dict):
             value = value.get(name, NO_VALUE)
@@ -422,14 +434,13 @@ def _fields(value: Any, names: list[str]) -> Any:
             return NO_VALUE
         elif name.startswith("_") or isinstance(value, (list, tuple, str, int, float, bool)):
             raise TemplateError(
-                f'template: :1: executing "" at <.{name}>: can\'t evaluate field {name} '
-                f"in type {type(value).__name__}"
+                f"{where}: can't evaluate field {name} in type {_GO_TYPES.get(type(value), 'interface {}')}"
             )
         else:
             attr = getattr(value, name, NO_VALUE)
             if attr is NO_VALUE:
                 raise TemplateError(
-                    f'template: :1: executing "" at <.{name}>: can\'t evaluate field {name} '
+                    f"{where}: can't evaluate field {name} "
                     f"in type {getattr(value, 'go_type', type(value).__name__)}"
                 )
             value = attr() if callable(attr) else attr

@@ -246,6 +246,8 @@ def test_no_daemon(monkeypatch: pytest.MonkeyPatch, tmp_path: os.PathLike[str]) 
     message = f"Cannot connect to the Docker daemon at {host}. Is the docker daemon running?\n"
     r = sampan("-H", host, "images")
     assert (r.status, r.out, r.err) == (1, "", message)
+    r = sampan("-H", host, "info")
+    assert (r.status, r.err) == (1, message) and r.out.endswith("Debug Mode: false\n\nServer:\n")
     r = sampan("--host", host, "version")
     assert r.status == 1 and r.out.startswith("Client: sampan\n") and r.err == message
 

@@ -164,3 +164,12 @@ def test_template_is_reusable() -> None:
 def test_errors(src: str, message: str) -> None:
     with pytest.raises(TemplateError, match=message):
         run(src)
+
+
+def test_execution_errors_carry_go_positions() -> None:
+    with pytest.raises(TemplateError) as info:
+        run("{{.Nope}}", Row())
+    assert str(info.value) == (
+        'template: :1:2: executing "" at <.Nope>: can\'t evaluate field Nope in type *formatter.testContext')
+    with pytest.raises(TemplateError, match=r"^template: :2:6: executing \"\" at <\.Name\.X>: .* in type string$"):
+        run("ab\ncd {{ .Name.X }}")
