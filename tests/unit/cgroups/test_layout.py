@@ -73,6 +73,9 @@ def test_inner_path() -> None:
     assert inner_path("/docker/abc", "abc") == "/docker/abc"
     assert inner_path("/../../etc/x", "abc") == "/etc/x"
     assert inner_path("../x/y", "abc") == "x/y"
+    assert inner_path("system.slice:docker:abc", "abc") == "/system.slice/docker-abc.scope"
+    assert inner_path(":sampan:abc", "abc") == "/system.slice/sampan-abc.scope"
+    assert inner_path("user-1000.slice::abc", "abc") == "/user.slice/user-1000.slice/abc.scope"
 
 
 def test_paths_absolute_and_relative(tmp_path: os.PathLike[str]) -> None:

@@ -25,7 +25,8 @@ def new_manager(
 
     `cgroups_path` follows runc's cgroupfs driver: an absolute path is taken from the root of each
     hierarchy, a relative one from this process's own cgroup there. None (or "") means
-    "/sampan/<container_id>". The layout under `root` is read from /proc/self/mountinfo; a fake
+    "/sampan/<container_id>"; systemd-style "slice:prefix:name" maps to /slice/prefix-name.scope.
+    The layout under `root` is read from /proc/self/mountinfo; a fake
     root (tests) passes `mode` ("v1", "v2" or "hybrid") and is read from its directory names.
     """
     layout = detect(root, mode)

@@ -271,10 +271,27 @@ class CgroupManager:
         return out
 
 
+def _expand_slice(slice_name: str) -> str:
+    """systemd's nesting: "a-b.slice" lives at /a.slice/a-b.slice; "-.slice" is the root."""
+    if slice_name in ("", "-.slice"):
+        return ""
+    stem = slice_name.removesuffix(".slice")
+    parts = stem.split("-")
+    return "".join("/" + "-".join(parts[: i + 1]) + ".slice" for i in range(len(parts)))
+
+
 def inner_path(cgroups_path: str | None, container_id: str) -> str:
-    """The cgroup path inside each hierarchy, cleaned so ".." cannot climb out of it."""
+    """The cgroup path inside each hierarchy, cleaned so ".." cannot climb out of it.
+
+    The systemd driver's "slice:prefix:name" form is accepted and mapped to the directory
+    systemd would use (/system.slice/prefix-name.scope), though no unit is registered."""
     if not cgroups_path:
         return f"/sampan/{container_id}"
+    parts = cgroups_path.split(":")
+    if len(parts) == 3 and not cgroups_path.startswith("/") and "/" not in cgroups_path:
+        slice_name, prefix, name = parts
+        scope = f"{prefix}-{name}.scope" if prefix else f"{name}.scope"
+        return _expand_slice(slice_name or "system.slice") + "/" + scope
     clean = posixpath.normpath("/" + cgroups_path.lstrip("/"))
     return clean if cgroups_path.startswith("/") else clean.lstrip("/")
 
