@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from sampan import errdefs
 from sampan.client.errors import ProtocolError
-from sampan.client.transport import DEFAULT_HOST, Connection, Response, parse_host
+from sampan.client.transport import DEFAULT_HOST, Connection, Hijacked, Response, parse_host
 
 TYPE_CHECKING = False  # typing costs the CLI ~5 ms of imports; names below are for annotations
 if TYPE_CHECKING:
@@ -154,6 +154,20 @@ class APIClient:
                     raise ProtocolError(f"invalid JSON in the stream of {path}: {e}") from e
         finally:
             resp.close()
+
+    def hijack(self, method: str, path: str, params: dict[str, Any] | None = None,
+               body: Any = None, headers: dict[str, str] | None = None) -> Hijacked:
+        """An upgraded raw stream (container attach, exec start); errors are errdefs kinds."""
+        hdrs = {"User-Agent": USER_AGENT}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            hdrs["Content-Type"] = "application/json"
+        hdrs.update(headers or {})
+        resp, stream = self._conn.hijack(method, self._target(path, params), data, hdrs)
+        if stream is None:
+            raise self._error(resp.status, resp.read())
+        return stream
 
     # -- system ---------------------------------------------------------------------------
 

@@ -12,6 +12,10 @@ from collections.abc import Iterator
 
 from sampan.client.errors import ConnectionFailed, InvalidHost, ProtocolError
 
+TYPE_CHECKING = False  # typing costs the CLI ~5 ms of imports; names below are for annotations
+if TYPE_CHECKING:
+    from typing import Any
+
 DEFAULT_HOST = "unix:///run/sampan/sampand.sock"
 DEFAULT_TCP_PORT = 2375
 _MAX_LINE = 65536
@@ -207,6 +211,22 @@ class Connection:
             self._sock.close()
             self._sock = None
 
+    def hijack(self, method: str, target: str, body: bytes | None = None,
+               headers: dict[str, str] | None = None) -> tuple[Response, Hijacked | None]:
+        """Send an upgrade request; on 101 (or 200) the socket leaves this connection for a Hijacked.
+
+        Any other status returns the response alone, its body readable as usual.
+        """
+        hdrs = dict(headers or {}, Connection="Upgrade", Upgrade="tcp")
+        resp = self.request(method, target, body, hdrs)
+        if resp.status not in (101, 200):
+            return resp, None
+        sock, rfile = self._sock, self._rfile
+        assert sock is not None
+        self._sock = self._rfile = None
+        self._busy = False
+        return resp, Hijacked(sock, rfile, resp)
+
     def request(self, method: str, target: str, body: bytes | None = None,
                 headers: dict[str, str] | None = None) -> Response:
         """Send a request and read the status line and headers; retries once on a stale connection."""
@@ -256,6 +276,33 @@ class Connection:
             resp_headers["connection"] = "close"
         has_body = method != "HEAD" and status not in (204, 304) and not 100 <= status < 200
         return Response(self, status, parts[2] if len(parts) > 2 else "", resp_headers, has_body)
+
+
+class Hijacked:
+    """A connection taken over after `101 UPGRADED` (attach, exec start): raw bytes both ways."""
+
+    def __init__(self, sock: socket.socket, rfile: Any, response: Response) -> None:
+        self.sock = sock
+        self._rfile = rfile
+        self.response = response
+
+    def read1(self, size: int = 65536) -> bytes:
+        """Whatever bytes are available (b"" once the daemon closed its side)."""
+        return bytes(self._rfile.read1(size))
+
+    def write(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def close_write(self) -> None:
+        """Half-close: the daemon sees end of stdin, output keeps flowing."""
+        try:
+            self.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        self._rfile.close()
+        self.sock.close()
 
 
 class _StaleConnection(Exception):

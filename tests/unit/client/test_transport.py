@@ -145,3 +145,68 @@ def test_connect_failure_names_the_host(tmp_path: os.PathLike[str]) -> None:
     url = f"unix://{os.fspath(tmp_path)}/none.sock"
     with pytest.raises(ConnectionFailed, match="Is the docker daemon running"):
         Connection(parse_host(url)).request("GET", "/_ping")
+
+
+def _upgrade_server(path: str, status_line: bytes) -> threading.Thread:
+    """Answer one upgrade request, send a greeting, then echo stdin back upper-cased until EOF."""
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(1)
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        listener.close()
+        with conn:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += conn.recv(4096)
+            head, _, rest = data.partition(b"\r\n\r\n")
+            assert b"Upgrade: tcp" in head and b"Connection: Upgrade" in head
+            conn.sendall(status_line + b"Content-Type: application/vnd.docker.raw-stream\r\n"
+                         b"Connection: Upgrade\r\nUpgrade: tcp\r\n\r\nhello ")
+            while True:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    break
+                rest += chunk
+            conn.sendall(rest.upper())
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    return t
+
+
+@pytest.mark.parametrize("status_line", [b"HTTP/1.1 101 UPGRADED\r\n", b"HTTP/1.1 200 OK\r\n"])
+def test_hijack_gives_a_raw_two_way_stream(tmp_path: os.PathLike[str], status_line: bytes) -> None:
+    from sampan.client import APIClient
+
+    path = os.path.join(os.fspath(tmp_path), "h.sock")
+    t = _upgrade_server(path, status_line)
+    client = APIClient(f"unix://{path}", version="1.44")
+    stream = client.hijack("POST", "/containers/x/attach", {"stream": True, "stdin": True})
+    assert stream.response.status in (101, 200)
+    stream.write(b"ping")
+    stream.close_write()
+    got = b""
+    while True:
+        data = stream.read1()
+        if not data:
+            break
+        got += data
+    stream.close()
+    client.close()
+    t.join(5)
+    assert got == b"hello PING"
+
+
+def test_hijack_refused_is_an_error(tmp_path: os.PathLike[str]) -> None:
+    from sampan import errdefs
+    from sampan.client import APIClient
+
+    body = b'{"message":"No such container: x"}'
+    s = ScriptedServer([b"HTTP/1.1 404 Not Found\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)])
+    try:
+        with pytest.raises(errdefs.NotFound, match="No such container: x"):
+            APIClient(f"unix://{s.path}", version="1.44").hijack("POST", "/containers/x/attach")
+    finally:
+        s.close()
