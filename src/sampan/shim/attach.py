@@ -107,6 +107,7 @@ class AttachHub:
         self.stdin = stdin
         self._clients: dict[int, AttachClient] = {}
         self.paused = False
+        self._backpressure = True
         self.on_pause: Callable[[bool], None] = lambda paused: None
         stdin.on_drain = self._stdin_drained
 
@@ -215,7 +216,16 @@ class AttachHub:
         client.sock.close()
         self._check_pressure()
 
+    def disable_backpressure(self) -> None:
+        """Never pause output again (the container is gone: what is left is bounded)."""
+        self._backpressure = False
+        if self.paused:
+            self.paused = False
+            self.on_pause(False)
+
     def _check_pressure(self) -> None:
+        if not self._backpressure:
+            return
         backlog = max((len(c.out) for c in self._clients.values()), default=0)
         if not self.paused and backlog > HIGH_WATER:
             self.paused = True

@@ -110,7 +110,6 @@ class Conn:
                 data = b""
             if not data:
                 self._peer_done = True
-                self._server.on_peer_closed(self)
                 self._update()
                 return
             self.inbuf += data
@@ -128,11 +127,10 @@ Handler = Callable[[Conn, dict[str, object]], None]
 
 
 class ControlServer:
-    def __init__(self, loop: Loop, path: str, handler: Handler, on_peer_closed: Callable[[Conn], None]) -> None:
+    def __init__(self, loop: Loop, path: str, handler: Handler) -> None:
         self.loop = loop
         self.path = path
         self._handler = handler
-        self._on_peer_closed = on_peer_closed
         self._conns: dict[int, Conn] = {}
         self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
@@ -186,9 +184,6 @@ class ControlServer:
                 continue
             conn.busy = True
             self._handler(conn, request)
-
-    def on_peer_closed(self, conn: Conn) -> None:
-        self._on_peer_closed(conn)
 
     def forget(self, conn: Conn) -> None:
         if self._conns.pop(conn.fd, None) is not None:

@@ -16,7 +16,6 @@ DELETE_TIMEOUT = 10.0  # how long a deleted running container may take to be rea
 class RequestHandler:
     def __init__(self, shim: Shim) -> None:
         self.shim = shim
-        self._waiting: list[Conn] = []
 
     def handle(self, conn: Conn, request: dict[str, object]) -> None:
         op = request.get("op")
@@ -31,10 +30,6 @@ class RequestHandler:
             conn.reply(error(f"{op}: {exc}", "InvalidArgument"))
         except OSError as exc:
             conn.reply(error(f"{op}: {exc}", "System"))
-
-    def peer_closed(self, conn: Conn) -> None:
-        if conn in self._waiting:
-            self._waiting.remove(conn)
 
     # --- operations -------------------------------------------------------------------
     def op_state(self, conn: Conn, _request: dict[str, object]) -> None:
@@ -67,13 +62,9 @@ class RequestHandler:
         conn.reply({})
 
     def op_wait(self, conn: Conn, _request: dict[str, object]) -> None:
-        self._waiting.append(conn)
-        self.shim.when_done(lambda: self._answer_wait(conn))
-
-    def _answer_wait(self, conn: Conn) -> None:
-        if conn in self._waiting:
-            self._waiting.remove(conn)
-            conn.reply(dict(self.shim.exit or {}))
+        # A client may half-close after its request and still read the answer, so a wait is
+        # kept until the exit; an answer to a client that went away just fails to send.
+        self.shim.when_done(lambda: conn.reply(dict(self.shim.exit or {})))
 
     def op_resize(self, conn: Conn, request: dict[str, object]) -> None:
         height, width = request.get("height"), request.get("width")

@@ -41,7 +41,7 @@ from sampan.shim.wire import (
 from sampan.shim.wire import STDERR as STREAM_STDERR
 from sampan.shim.wire import STDOUT as STREAM_STDOUT
 
-DRAIN_TIMEOUT = 2.0  # after the init exits, how long output may still trickle in (host pidns)
+DRAIN_TIMEOUT = 2.0  # after the init exits, how long output may stall before it is given up on
 
 
 class SetupError(Exception):
@@ -60,6 +60,7 @@ class Shim:
         self._outputs: dict[int, str] = {}
         self._after_done: list[Callable[[], None]] = []
         self._drain_timer = 0
+        self._activity = 0  # output reads so far (the drain goes on while this moves)
         self._oom_files: list[str] = []
         self._oom_base = 0
         self.log: JSONFileLog | None = None
@@ -77,6 +78,8 @@ class Shim:
         if opts.log_path:
             self.log = JSONFileLog(opts.log_path, opts.log_max_size, opts.log_max_file)
         self.loop.on_signal(signal.SIGCHLD, self.reap)
+        handler = RequestHandler(self)  # listening before create: a bad socket path fails early
+        self.control = ControlServer(self.loop, opts.path(SOCKET_NAME), handler.handle)
         pid_file = opts.path(INIT_PID_NAME)
         try:
             self.runtime.create(opts.id, opts.bundle, pid_file, self.stdio.child_fds(), self.stdio.console_path())
@@ -87,6 +90,7 @@ class Shim:
             self._oom_base = oom.oom_kills(self._oom_files)
         except (RuntimeError_, OSError, ValueError) as exc:
             self.stdio.close()
+            self.control.close()
             self._cleanup_runtime()
             raise SetupError(str(exc)) from None
         stdin_fd, self.stdio.stdin_fd = self.stdio.stdin_fd, None
@@ -98,8 +102,6 @@ class Shim:
         self.hub.on_pause = self._pause_outputs
         self._outputs = dict(self.stdio.outputs)
         self._pause_outputs(False)
-        handler = RequestHandler(self)
-        self.control = ControlServer(self.loop, opts.path(SOCKET_NAME), handler.handle, handler.peer_closed)
         self.reap()  # the init may have died already
 
     def _cleanup_runtime(self) -> None:
@@ -126,6 +128,7 @@ class Shim:
         if not data:
             self._output_ended(fd, name)
             return
+        self._activity += 1
         if self.log is not None:
             try:
                 self.log.write(name, data)
@@ -164,10 +167,18 @@ class Shim:
         self.exit = record
         self.status = STOPPED
         self.hub.stdin.abandon()
+        self.hub.disable_backpressure()  # the rest of the output is bounded: read it all now
         if not self._outputs:
             self._finish()
         else:
-            self._drain_timer = self.loop.call_later(DRAIN_TIMEOUT, self._finish)
+            self._drain_timer = self.loop.call_later(DRAIN_TIMEOUT, partial(self._drain_tick, self._activity))
+
+    def _drain_tick(self, seen: int) -> None:
+        """Output still open after the exit: go on while it flows, give up once it stalls."""
+        if self._activity != seen and not self.done:
+            self._drain_timer = self.loop.call_later(DRAIN_TIMEOUT, partial(self._drain_tick, self._activity))
+        else:
+            self._finish()
 
     def _finish(self) -> None:
         """Exit known, output drained (or given up on): end attach streams, answer waiters."""

@@ -269,3 +269,20 @@ def test_oom_kill_is_recorded(shim_env: ShimEnv) -> None:
             os.rmdir(f"/sys/fs/cgroup/{controller}/sampan-shimtest")
         except OSError:
             pass
+
+
+def test_wait_gives_up_on_output_held_by_an_escaped_process(shim_env: ShimEnv) -> None:
+    cid, bundle, state_dir, log_path = shim_env.prepare(["sh", "-c", "sleep 1000 & echo hi"])
+    with open(os.path.join(bundle, "config.json")) as f:
+        config = json.load(f)
+    config["linux"]["namespaces"] = [ns for ns in config["linux"]["namespaces"] if ns["type"] != "pid"]
+    with open(os.path.join(bundle, "config.json"), "w") as f:
+        json.dump(config, f)
+    client = ShimClient.spawn(cid, bundle, state_dir, runtime=RUNC, runtime_root=shim_env.runtime_root,
+                              log_path=log_path)
+    client.start()
+    started = time.monotonic()
+    assert client.wait(timeout=10).exit_code == 0
+    assert 1.5 < time.monotonic() - started < 5  # the drain timeout, not forever
+    assert [e["log"] for e in read_log(log_path)] == ["hi\n"]
+    client.delete()  # runc kills what is left in the cgroup of a container without its own pid namespace

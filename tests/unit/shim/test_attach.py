@@ -125,7 +125,7 @@ def test_control_server_answers_in_order_and_rejects_garbage(loop: Loop, tmp_pat
         else:
             conn.reply({"echo": request["op"]})
 
-    server = ControlServer(loop, os.path.join(tmp_path, "s.sock"), handle, lambda conn: None)
+    server = ControlServer(loop, os.path.join(tmp_path, "s.sock"), handle)
     assert os.stat(os.path.join(tmp_path, "s.sock")).st_mode & 0o777 == 0o600
     client = socket.socket(socket.AF_UNIX)
     client.connect(os.path.join(tmp_path, "s.sock"))
