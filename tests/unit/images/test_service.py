@@ -127,7 +127,10 @@ def test_list_filters(svc: ImageService, reg: FakeRegistry) -> None:
     with pytest.raises(InvalidArgument, match="invalid filter 'x'"):
         svc.list_images(filters={"x": ["1"]})
     summary = svc.list_images(filters={"reference": ["busybox"]})[0].to_json()
-    assert summary["RepoDigests"] == [] and summary["SharedSize"] == -1 and summary["Containers"] == -1
+    assert summary["RepoDigests"] == [f"busybox@{old.digest}"]  # digests match by name, as in dockerd
+    assert summary["SharedSize"] == -1 and summary["Containers"] == -1
+    only_tags = svc.list_images(filters={"reference": ["busybox:*"]})[0].to_json()
+    assert only_tags["RepoDigests"] == [] and only_tags["RepoTags"] == ["busybox:latest"]
     assert summary["Labels"] == {"tier": "web"} and summary["Created"] == 1577836800
 
 

@@ -104,9 +104,7 @@ def _glob_regex(pattern: str) -> re.Pattern[str]:
     return re.compile("".join(out) + r"\Z")
 
 
-def reference_matches(pattern: str, familiar_ref: str, familiar_name: str, tagged: bool) -> bool:
-    """Docker's FamiliarMatch: the familiar string, or for tags also the bare familiar name."""
+def reference_matches(pattern: str, familiar_ref: str, familiar_name: str) -> bool:
+    """Docker's FamiliarMatch: the familiar string (`app:1`, `app@sha256:..`) or the bare name."""
     rx = _glob_regex(pattern)
-    if rx.match(familiar_ref):
-        return True
-    return tagged and bool(rx.match(familiar_name))
+    return bool(rx.match(familiar_ref) or rx.match(familiar_name))

@@ -196,10 +196,10 @@ class ImageService:
                 continue
             tags, dgsts = self._refs(img.id)
             fam_tags = [t for t in (reference.parse_normalized_named(x) for x in tags)
-                        if not patterns or any(flt.reference_matches(p, t.familiar(), t.familiar_name, True)
+                        if not patterns or any(flt.reference_matches(p, t.familiar(), t.familiar_name)
                                                for p in patterns)]
             fam_dgsts = [d for d in (reference.parse_normalized_named(x) for x in dgsts)
-                         if not patterns or any(flt.reference_matches(p, d.familiar(), d.familiar_name, False)
+                         if not patterns or any(flt.reference_matches(p, d.familiar(), d.familiar_name)
                                                 for p in patterns)]
             if not fam_tags and not fam_dgsts:
                 if dangling is False or patterns:
