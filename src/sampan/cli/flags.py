@@ -78,7 +78,8 @@ class Parsed:
 
 
 def flag_error(path: str, message: str) -> StatusError:
-    return StatusError(f"{message}\nSee '{PROG} {path} --help'.", FLAG_ERROR_STATUS)
+    command = f"{PROG} {path}" if path else PROG
+    return StatusError(f"{message}\nSee '{command} --help'.", FLAG_ERROR_STATUS)
 
 
 def parse_args(spec: Spec, path: str, argv: list[str]) -> Parsed:

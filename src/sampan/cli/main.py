@@ -46,7 +46,7 @@ def run(argv: list[str], *, stdout: TextIO | None = None, stderr: TextIO | None 
     try:
         g = parse_args(_root_spec(), "", argv)
     except StatusError as e:
-        err.write(e.message.replace(f"'{PROG}  --help'", f"'{PROG} --help'") + "\n")
+        err.write(e.message + "\n")
         return e.status
     if g.version:
         out.write(version_line() + "\n")

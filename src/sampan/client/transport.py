@@ -7,14 +7,11 @@ with a body, Content-Length or chunked responses, and streaming reads.
 
 from __future__ import annotations
 
+import io
 import socket
 from collections.abc import Iterator
 
 from sampan.client.errors import ConnectionFailed, InvalidHost, ProtocolError
-
-TYPE_CHECKING = False  # typing costs the CLI ~5 ms of imports; names below are for annotations
-if TYPE_CHECKING:
-    from typing import Any
 
 DEFAULT_HOST = "unix:///run/sampan/sampand.sock"
 DEFAULT_TCP_PORT = 2375
@@ -167,7 +164,7 @@ class Connection:
         self.address = address
         self.timeout = timeout
         self._sock: socket.socket | None = None
-        self._rfile = None
+        self._rfile: io.BufferedReader | None = None
         self._busy = False
 
     def _connect(self) -> None:
@@ -193,9 +190,11 @@ class Connection:
                 f"Cannot connect to the Docker daemon at {a.url}. Is the docker daemon running?", a.url
             ) from e
         self._sock = sock
-        self._rfile = sock.makefile("rb")  # type: ignore[assignment]
+        self._rfile = sock.makefile("rb")
 
-    def _file(self):  # type: ignore[no-untyped-def]
+    def _file(self) -> io.BufferedReader:
+        if self._rfile is None:
+            raise ProtocolError("the connection to the daemon is closed")
         return self._rfile
 
     def _release(self, keep: bool) -> None:
@@ -222,7 +221,7 @@ class Connection:
         if resp.status not in (101, 200):
             return resp, None
         sock, rfile = self._sock, self._rfile
-        assert sock is not None
+        assert sock is not None and rfile is not None
         self._sock = self._rfile = None
         self._busy = False
         return resp, Hijacked(sock, rfile, resp)
@@ -281,7 +280,7 @@ class Connection:
 class Hijacked:
     """A connection taken over after `101 UPGRADED` (attach, exec start): raw bytes both ways."""
 
-    def __init__(self, sock: socket.socket, rfile: Any, response: Response) -> None:
+    def __init__(self, sock: socket.socket, rfile: io.BufferedReader, response: Response) -> None:
         self.sock = sock
         self._rfile = rfile
         self.response = response

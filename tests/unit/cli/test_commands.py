@@ -268,4 +268,5 @@ def test_grammar_help_and_errors(daemon: FakeDaemon) -> None:
     assert sampan("-v").out.startswith("sampan version 0.1.0, build ")
     r = sampan("image")
     assert r.status == 0 and "Usage:  sampan image COMMAND" in r.err
-    assert sampan("--bogus").status == 125
+    r = sampan("--bogus")
+    assert (r.status, r.err) == (125, "unknown flag: --bogus\nSee 'sampan --help'.\n")
