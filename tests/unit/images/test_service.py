@@ -312,3 +312,12 @@ def test_reopen_drops_unrecorded_layer_snapshots(tmp_path, reg: FakeRegistry) ->
     assert not svc.snapshots.exists("sha256:" + "e" * 64)
     assert svc.inspect_image("app").id == img.image_id
     svc.close()
+
+
+def test_platform_mismatch_on_a_single_manifest(svc: ImageService, reg: FakeRegistry) -> None:
+    reg.push("library/one", "latest", app_image())
+    with pytest.raises(NotFound, match="does not match the specified platform: wanted linux/arm64"):
+        pull(svc, "one", platform="linux/arm64")
+    assert svc.image_count() == 0
+    pull(svc, "one", platform="linux/amd64")
+    assert svc.image_count() == 1

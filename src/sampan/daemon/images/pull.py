@@ -25,9 +25,9 @@ from sampan.daemon.images.deps import ApplyLayer, BlobReader, Content, Registry,
 from sampan.daemon.images.flight import Flights
 from sampan.daemon.images.progress import PullProgress
 from sampan.daemon.images.views import unix_seconds
-from sampan.errdefs import DataLoss, InvalidArgument, SampanError
+from sampan.errdefs import DataLoss, InvalidArgument, NotFound, SampanError
 from sampan.oci.identity import chain_ids
-from sampan.oci.image import LAYER_COMPRESSION, Descriptor, ImageConfig, Platform
+from sampan.oci.image import LAYER_COMPRESSION, Descriptor, ImageConfig, Platform, platform_matches
 from sampan.oci.reference import Reference
 from sampan.store.metadata import LayerRow, MetadataStore, NewImage
 
@@ -122,6 +122,16 @@ class _Tee:
             pass
 
 
+def _check_platform(ref: Reference, want: Platform, config: ImageConfig) -> None:
+    """A single-platform image must be what `--platform` asked for (an index was matched already)."""
+    have = Platform(os=config.os, architecture=config.architecture, variant=config.variant)
+    if not platform_matches(want, have):
+        raise NotFound(
+            f"image with reference {ref.familiar()} was found but does not match the specified "
+            f"platform: wanted {want}, actual: {have}"
+        )
+
+
 def diff_size(path: str) -> int:
     """A layer's size as dockerd reports it: bytes of its non-directory entries, links once."""
     seen: set[int] = set()
@@ -188,6 +198,8 @@ class Puller:
                 f"layers from manifest don't match image configuration: {len(manifest.layers)} layers, "
                 f"{len(diff_ids)} diff IDs"
             )
+        if platform is not None and resolved.index is None:
+            _check_platform(ref, platform, config)
         chains = chain_ids(diff_ids)
         layers = [
             PullLayer(i, desc, diff_ids[i], chains[i], chains[i - 1] if i else None,
