@@ -34,11 +34,21 @@ def set_size(fd: int, height: int, width: int) -> None:
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, 0, 0))
 
 
-def send_master(socket_path: str, master: int) -> None:
-    """Connect to the console socket and pass the master fd with SCM_RIGHTS."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+def connect(socket_path: str) -> socket.socket:
+    """Connect to --console-socket in the runtime, before namespaces hide the path."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
         sock.connect(socket_path)
-        sock.sendmsg([b"/dev/ptmx"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [master]))])
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def send_master(sock: socket.socket, master: int) -> None:
+    """Pass the master fd with SCM_RIGHTS (one message, named like runc names it)."""
+    sock.sendmsg([b"/dev/ptmx"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [master]))])
+    sock.close()
 
 
 def become_controlling(slave_path: str) -> None:

@@ -100,9 +100,13 @@ def _spawn(c: Container, cfg: Config, opts: CreateOptions, mgr: Any, bundle: str
     from sampan.runtime.sync import Channel
 
     parent, child_end = Channel.pair()
-    console_socket = os.path.abspath(opts.console_socket) if opts.console_socket else None
+    console_sock = None
+    if opts.console_socket:
+        from sampan.runtime.console import connect
+
+        console_sock = connect(opts.console_socket)
     fifo_fd = os.open(c.fifo, os.O_PATH | os.O_CLOEXEC)
-    ctx = InitContext(cfg, child_end, fifo_fd, console_socket, opts.no_pivot, opts.preserve_fds)
+    ctx = InitContext(cfg, child_end, fifo_fd, console_sock, opts.no_pivot, opts.preserve_fds)
     s.Syscalls().prctl(s.PR_SET_CHILD_SUBREAPER, 1)
     pid = os.fork()
     if pid == 0:
@@ -110,6 +114,8 @@ def _spawn(c: Container, cfg: Config, opts: CreateOptions, mgr: Any, bundle: str
         stage1(ctx)
     child_end.close()
     os.close(fifo_fd)
+    if console_sock is not None:
+        console_sock.close()
     init_pid = 0
     try:
         mgr.apply(pid)

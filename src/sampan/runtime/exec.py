@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from typing import NamedTuple, NoReturn
 
 from sampan.errdefs import Conflict, InvalidArgument, System
@@ -92,12 +93,18 @@ def exec_process(c: Container, cfg: Config, opts: ExecOptions) -> int:
     init_pid = c.state.pid
     parent, child_end = Channel.pair()
     s.Syscalls().prctl(s.PR_SET_CHILD_SUBREAPER, 1)
-    console_socket = os.path.abspath(opts.console_socket) if opts.console_socket else None
+    console_sock = None
+    if opts.console_socket:
+        from sampan.runtime.console import connect
+
+        console_sock = connect(opts.console_socket)
     pid = os.fork()
     if pid == 0:
         parent.close()
-        _child(child_end, cfg, proc, init_pid, console_socket, opts.preserve_fds)
+        _child(child_end, cfg, proc, init_pid, console_sock, opts.preserve_fds)
     child_end.close()
+    if console_sock is not None:
+        console_sock.close()
     proc_pid = 0
     try:
         parent.expect("opened", "joining the container")
@@ -123,7 +130,7 @@ def exec_process(c: Container, cfg: Config, opts: ExecOptions) -> int:
     return wait_exit(proc_pid)
 
 
-def _child(chan: Channel, cfg: Config, proc: Process, init_pid: int, console_socket: str | None,
+def _child(chan: Channel, cfg: Config, proc: Process, init_pid: int, console_sock: socket.socket | None,
            preserve_fds: int) -> NoReturn:
     try:
         # after setns(mnt) our modules are out of sight: import everything now
@@ -147,26 +154,26 @@ def _child(chan: Channel, cfg: Config, proc: Process, init_pid: int, console_soc
             os.close(fd)
         pid = os.fork()
         if pid == 0:
-            _grandchild(chan, sc, cfg, proc, console_socket, preserve_fds)
+            _grandchild(chan, sc, cfg, proc, console_sock, preserve_fds)
         chan.send("pid", pid=pid)
         os._exit(0)
     except BaseException as e:
         _report(chan, e)
 
 
-def _grandchild(chan: Channel, sc: s.Syscalls, cfg: Config, proc: Process, console_socket: str | None,
+def _grandchild(chan: Channel, sc: s.Syscalls, cfg: Config, proc: Process, console_sock: socket.socket | None,
                 preserve_fds: int) -> NoReturn:
     from sampan.runtime import console
     from sampan.runtime.process import ProcessSetup
 
     try:
         setup = ProcessSetup(sc, proc, seccomp=cfg.linux.seccomp, personality=cfg.linux.personality)
-        if proc.terminal and console_socket:
+        if proc.terminal and console_sock is not None:
             os.setsid()
             master, number = console.open_pty("/dev/ptmx")
             if proc.console_size:
                 console.set_size(master, *proc.console_size)
-            console.send_master(console_socket, master)
+            console.send_master(console_sock, master)
             os.close(master)
             console.become_controlling(f"/dev/pts/{number}")
         setup.early()

@@ -26,7 +26,7 @@ class InitContext(NamedTuple):
     cfg: Config
     chan: Channel
     fifo_fd: int  # O_PATH, opened by the parent: a user namespace's root may not reach the state dir
-    console_socket: str | None = None
+    console: Any = None  # a socket connected to --console-socket
     no_pivot: bool = False
     preserve_fds: int = 0
 
@@ -162,7 +162,7 @@ def _console(ctx: InitContext, builder: Any) -> int:
 
     proc = ctx.cfg.process
     assert proc is not None
-    if not ctx.console_socket:
+    if ctx.console is None:
         raise OSError(22, "a terminal was requested but no --console-socket was given")
     master, number = console.open_pty(builder.target("/dev/ptmx"))
     try:
@@ -172,7 +172,7 @@ def _console(ctx: InitContext, builder: Any) -> int:
         if not os.path.lexists(dev_console):
             os.close(os.open(dev_console, os.O_CREAT | os.O_WRONLY | os.O_CLOEXEC, 0o600))
         builder.sc.mount(builder.target(f"/dev/pts/{number}"), dev_console, "bind", MS_BIND)
-        console.send_master(ctx.console_socket, master)
+        console.send_master(ctx.console, master)
     finally:
         os.close(master)
     return number

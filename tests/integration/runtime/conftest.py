@@ -89,13 +89,20 @@ class Runtime:
         self.binary = binary
         self.root = root
 
-    def __call__(self, *args: str, timeout: float = 30, input: bytes | None = None,
-                 **kw: Any) -> subprocess.CompletedProcess[bytes]:
-        return subprocess.run([self.binary, "--root", self.root, *args], capture_output=True, timeout=timeout,
-                              input=input, check=False, **kw)
+    def __call__(self, *args: str, timeout: float = 30) -> subprocess.CompletedProcess[bytes]:
+        """Run a command; output goes through files, not pipes: a created container holds the
+        runtime's stdio open, so reading pipes to EOF would wait for the container to exit."""
+        import tempfile
 
-    def ok(self, *args: str, **kw: Any) -> str:
-        res = self(*args, **kw)
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            res = subprocess.run([self.binary, "--root", self.root, *args], stdin=subprocess.DEVNULL, stdout=out,
+                                 stderr=err, timeout=timeout, check=False)
+            out.seek(0)
+            err.seek(0)
+            return subprocess.CompletedProcess(res.args, res.returncode, out.read(), err.read())
+
+    def ok(self, *args: str) -> str:
+        res = self(*args)
         assert res.returncode == 0, f"{self.name} {args}: rc={res.returncode} {res.stderr.decode()}"
         return res.stdout.decode()
 
