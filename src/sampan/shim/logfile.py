@@ -11,6 +11,7 @@ left unterminated when the stream ends is logged as is. Rotation follows Docker'
 from __future__ import annotations
 
 import json
+import json.encoder
 import os
 import time
 
@@ -25,47 +26,79 @@ class LineSplitter:
 
     def __init__(self, max_line: int = MAX_LINE) -> None:
         self._max = max_line
-        self._pending = bytearray()
+        self._pending = b""
         self._since = 0  # time the first pending byte was read
 
     def feed(self, data: bytes, now_ns: int) -> list[tuple[bytes, int]]:
-        if not self._pending:
-            self._since = now_ns
-        self._pending += data
+        if self._pending:
+            data = self._pending + data
+            first_ts = self._since
+        else:
+            first_ts = now_ns
+        lines = data.split(b"\n")
+        rest = lines.pop()  # after the last newline: not a line yet
         out: list[tuple[bytes, int]] = []
-        start = 0
-        pending = self._pending
-        size = len(pending)
-        while start < size:
-            nl = pending.find(b"\n", start, start + self._max)
-            if nl >= 0:
-                out.append((bytes(pending[start:nl + 1]), self._since))
-                start = nl + 1
-                self._since = now_ns
-            elif size - start >= self._max:
-                out.append((bytes(pending[start:start + self._max]), self._since))
-                start += self._max
+        limit = self._max
+        ts = first_ts
+        for line in lines:
+            if len(line) < limit:
+                out.append((line + b"\n", ts))
             else:
-                break
-        del pending[:start]
+                self._cut(line, ts, out)
+                out.append((line[len(line) // limit * limit:] + b"\n", ts))
+            ts = now_ns
+        if len(rest) >= limit:
+            self._cut(rest, ts, out)
+            rest = rest[len(rest) // limit * limit:]
+            ts = now_ns
+        self._pending = rest
+        self._since = ts
         return out
+
+    def _cut(self, line: bytes, ts: int, out: list[tuple[bytes, int]]) -> None:
+        """The full 16 KiB pieces of a long line, logged without a newline like Docker's copier."""
+        limit = self._max
+        for start in range(0, len(line) // limit * limit, limit):
+            out.append((line[start:start + limit], ts))
 
     def flush(self) -> list[tuple[bytes, int]]:
         """The unterminated tail, logged when the stream ends."""
         if not self._pending:
             return []
-        out = [(bytes(self._pending), self._since)]
-        self._pending.clear()
+        out = [(self._pending, self._since)]
+        self._pending = b""
         return out
+
+
+_encode_str = json.encoder.encode_basestring  # the C encoder: escapes quotes, backslashes, controls
+_HTML = ("<", ">", "&", "\u2028", "\u2029")
+
+
+def _html_safe(text: str) -> str:
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
 def encode_entry(payload: bytes, stream: str, ts_ns: int) -> bytes:
     """One json-file line, escaped like Docker's writer (HTML-safe, U+2028/9 escaped)."""
-    text = json.dumps(payload.decode("utf-8", "replace"), ensure_ascii=False)
-    if "<" in text or ">" in text or "&" in text or "\u2028" in text or "\u2029" in text:
-        text = (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-                .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
-    return f'{{"log":{text},"stream":"{stream}","time":"{rfc3339nano(ts_ns)}"}}\n'.encode()
+    return encode_entries([(payload, ts_ns)], stream)[0]
+
+
+def encode_entries(entries: list[tuple[bytes, int]], stream: str) -> list[bytes]:
+    """json-file lines for several messages of one stream (timestamps formatted once each)."""
+    tails: dict[int, str] = {}
+    out = []
+    for payload, ts in entries:
+        tail = tails.get(ts)
+        if tail is None:
+            tail = tails[ts] = f',"stream":"{stream}","time":"{rfc3339nano(ts)}"}}\n'
+        text = _encode_str(payload.decode("utf-8", "replace"))
+        for ch in _HTML:
+            if ch in text:
+                text = _html_safe(text)
+                break
+        out.append(('{"log":' + text + tail).encode())
+    return out
 
 
 class JSONFileLog:
@@ -103,16 +136,22 @@ class JSONFileLog:
             self._fd = -1
 
     def _write_entries(self, stream: str, entries: list[tuple[bytes, int]]) -> None:
+        if not entries:
+            return
+        lines = encode_entries(entries, stream)
+        if self.max_size <= 0:
+            self._emit(b"".join(lines))
+            return
         batch = bytearray()
-        for payload, ts in entries:
-            if self.max_size > 0 and self._size + len(batch) >= self.max_size:
+        for line in lines:
+            if self._size + len(batch) >= self.max_size:
                 self._emit(batch)
                 batch.clear()
                 self._rotate()
-            batch += encode_entry(payload, stream, ts)
+            batch += line
         self._emit(batch)
 
-    def _emit(self, batch: bytearray) -> None:
+    def _emit(self, batch: bytes | bytearray) -> None:
         view = memoryview(batch)
         while view:
             view = view[os.write(self._fd, view):]

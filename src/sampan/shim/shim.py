@@ -24,7 +24,7 @@ from sampan.shim.logfile import JSONFileLog
 from sampan.shim.loop import Loop
 from sampan.shim.requests import RequestHandler
 from sampan.shim.runtime import RuntimeDriver, RuntimeError_
-from sampan.shim.stdio import STDERR, ConsoleStdio, PipeStdio
+from sampan.shim.stdio import READ_SIZE, STDERR, ConsoleStdio, PipeStdio
 from sampan.shim.wire import (
     CONSOLE_SOCKET_NAME,
     CREATED,
@@ -120,7 +120,7 @@ class Shim:
 
     def _on_output(self, fd: int, name: str, _mask: int = 0) -> None:
         try:
-            data = os.read(fd, 65536)
+            data = os.read(fd, READ_SIZE)
         except BlockingIOError:
             return
         except OSError:  # EIO: the pty's last slave closed
