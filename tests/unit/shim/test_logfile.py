@@ -109,3 +109,24 @@ def test_rotation_with_one_file_truncates(tmp_path: os.PathLike[str]) -> None:
     assert os.listdir(tmp_path) == ["c-json.log"]
     assert os.path.getsize(path) < 600
     assert read(path)[-1]["log"] == "line 99\n"
+
+
+def test_chunking_does_not_change_the_messages() -> None:
+    import random
+
+    rng = random.Random(7)
+    data = b"".join(b"x" * rng.choice([0, 1, 5, 100, MAX_LINE - 1, MAX_LINE, MAX_LINE + 1, 3 * MAX_LINE + 7]) + b"\n"
+                    for _ in range(60)) + b"tail"
+    whole = LineSplitter()
+    expected = payloads(whole.feed(data, 1)) + payloads(whole.flush())
+    for _ in range(5):
+        s = LineSplitter()
+        got: list[bytes] = []
+        pos = 0
+        while pos < len(data):
+            step = rng.randint(1, 40000)
+            got += payloads(s.feed(data[pos:pos + step], 1))
+            pos += step
+        got += payloads(s.flush())
+        assert got == expected
+    assert b"".join(expected) == data
