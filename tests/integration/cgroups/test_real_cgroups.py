@@ -158,3 +158,27 @@ def test_unified_only_v2_manager(cg: Cg) -> None:
             os.kill(p.pid, signal.SIGKILL)
             p.wait()
         m.destroy()
+
+
+def test_v2_device_policy_is_enforced_by_ebpf(cg: Cg) -> None:
+    """On the cgroup2 mount the device rules become an attached eBPF program."""
+    root = f"{ROOT}/unified"
+    m = new_manager(f"/{cg.parent}/dev", "dev", root=root, mode="v2")
+    script = "read _; echo x > /dev/null && echo null-ok; head -c1 /dev/zero >/dev/null || echo zero-denied"
+    p = subprocess.Popen(["/bin/sh", "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    cg.procs.append(p)
+    try:
+        m.create()
+        m.set({"devices": [{"allow": False, "access": "rwm"},
+                           {"allow": True, "type": "c", "major": 1, "minor": 3, "access": "rwm"}]},
+              default_devices=False)
+        m.apply(p.pid)
+        out, err = p.communicate(b"go\n", timeout=10)
+        assert out.split() == [b"null-ok", b"zero-denied"], err
+        assert b"Operation not permitted" in err
+    finally:
+        if p.poll() is None:
+            os.kill(p.pid, signal.SIGKILL)
+            p.wait()
+        m.destroy()

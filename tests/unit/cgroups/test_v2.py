@@ -13,11 +13,23 @@ from .fakecgroupfs import make_v1, make_v2, read
 INNER = "/sampan/c2"
 
 
+class Attached(list[tuple[str, bytes]]):
+    """Records device programs instead of loading them with bpf(2)."""
+
+    def __call__(self, cgroup_dir: str, program: bytes) -> None:
+        self.append((cgroup_dir, program))
+
+
 @pytest.fixture
-def v2(tmp_path: os.PathLike[str]) -> tuple[str, CgroupManager]:
+def attached() -> Attached:
+    return Attached()
+
+
+@pytest.fixture
+def v2(tmp_path: os.PathLike[str], attached: Attached) -> tuple[str, CgroupManager]:
     root = str(tmp_path)
     make_v2(root, INNER)
-    return root, new_manager(INNER, "c2", root=root, mode="v2")
+    return root, new_manager(INNER, "c2", root=root, mode="v2", attach_devices=attached)
 
 
 def leaf(root: str, name: str) -> str:
@@ -50,7 +62,7 @@ def test_create_enables_controllers_in_parents(v2: tuple[str, CgroupManager]) ->
     assert m.paths() == {"": os.path.join(root, "sampan/c2")}
 
 
-def test_set_all(v2: tuple[str, CgroupManager]) -> None:
+def test_set_all(v2: tuple[str, CgroupManager], attached: Attached) -> None:
     root, m = v2
     m.set({
         "memory": {"limit": 100 << 20, "swap": 300 << 20, "reservation": 50 << 20, "swappiness": 5},
@@ -59,8 +71,9 @@ def test_set_all(v2: tuple[str, CgroupManager]) -> None:
         "blockIO": {"weight": 1000, "throttleReadBpsDevice": [{"major": 8, "minor": 0, "rate": 1000}]},
         "hugepageLimits": [{"pageSize": "2MB", "limit": 4 << 20}],
         "unified": {"memory.low": "123"},
-        "devices": [{"allow": False, "access": "rwm"}],  # logged, not enforced on v2
+        "devices": [{"allow": False, "access": "rwm"}],  # an eBPF program on v2
     })
+    assert len(attached) == 1 and attached[0][0] == os.path.join(root, "sampan/c2")
     assert leaf(root, "memory.max") == str(100 << 20)
     assert leaf(root, "memory.swap.max") == str(200 << 20)
     assert leaf(root, "memory.low") == "123"  # unified wins, it is applied last

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .devices import DEFAULT_ALLOWED
 from .layout import Layout, detect, own_cgroups
-from .manager import CgroupManager, build, inner_path
+from .manager import CgroupManager, DeviceAttacher, build, inner_path
 from .validate import validate_resources
 
 __all__ = ["DEFAULT_ALLOWED", "CgroupManager", "Layout", "new_manager", "validate_resources"]
@@ -20,6 +20,7 @@ def new_manager(
     *,
     root: str = "/sys/fs/cgroup",
     mode: str | None = None,
+    attach_devices: DeviceAttacher | None = None,
 ) -> CgroupManager:
     """The cgroup manager for one container.
 
@@ -28,8 +29,9 @@ def new_manager(
     "/sampan/<container_id>"; systemd-style "slice:prefix:name" maps to /slice/prefix-name.scope.
     The layout under `root` is read from /proc/self/mountinfo; a fake
     root (tests) passes `mode` ("v1", "v2" or "hybrid") and is read from its directory names.
+    `attach_devices(cgroup_dir, ebpf_program)` replaces the bpf(2) loader on v2 (tests' fakes).
     """
     layout = detect(root, mode)
     path = inner_path(cgroups_path, container_id)
     own = own_cgroups() if mode is None and not path.startswith("/") else {}
-    return build(layout, path, own)
+    return build(layout, path, own, attach_devices)

@@ -13,6 +13,7 @@ import os
 import posixpath
 import signal
 import time
+from collections.abc import Callable
 from typing import Any
 
 from sampan import errdefs
@@ -26,6 +27,20 @@ log = logging.getLogger(__name__)
 # v1 hierarchies looked at for the process list, best first.
 _PROCS_ORDER = ("pids", "freezer", "memory", "cpu", "cpuacct", "cpuset", "devices", "blkio", "name=systemd")
 _V2_CONTROLLER = {"blkio": "io"}  # v1 name -> v2 name where they differ
+
+
+DeviceAttacher = Callable[[str, bytes], None]
+
+
+def attach_device_program(cgroup_dir: str, program: bytes) -> None:
+    """Load an eBPF device program and attach it to a v2 cgroup (the real kernel path)."""
+    from sampan.linux import cgroupbpf
+
+    prog_fd = cgroupbpf.load_device_program(program)
+    try:
+        cgroupbpf.attach_device_program(cgroup_dir, prog_fd)
+    finally:
+        os.close(prog_fd)
 
 
 def _has_values(section: Any) -> bool:
@@ -44,10 +59,12 @@ def _has_values(section: Any) -> bool:
 class CgroupManager:
     """Create, configure, freeze, inspect and remove one cgroup; see `new_manager`."""
 
-    def __init__(self, layout: Layout, v1_dirs: dict[str, str], unified_dir: str | None) -> None:
+    def __init__(self, layout: Layout, v1_dirs: dict[str, str], unified_dir: str | None,
+                 attach_devices: DeviceAttacher | None = None) -> None:
         self.layout = layout
         self._v1 = v1_dirs
         self._unified = unified_dir
+        self._attach_devices = attach_device_program if attach_devices is None else attach_devices
 
     # -- where things live ------------------------------------------------------------------
     def paths(self) -> dict[str, str]:
@@ -180,9 +197,18 @@ class CgroupManager:
         if "devices" in self._v1:
             v1.set_devices(self._v1["devices"], rules)
         elif self._unified:
-            log.info("device cgroup rules are not enforced on cgroup v2 (would need an eBPF program)")
+            self._set_v2_devices(rules)
         else:
             log.debug("device rules ignored: no devices cgroup controller")
+
+    def _set_v2_devices(self, rules: list[dict[str, Any]]) -> None:
+        """v2 has no device files: compile the rules to eBPF and attach it to the cgroup."""
+        from .devfilter import build_program
+
+        assert self._unified
+        if not fsutil.exists(os.path.join(self._unified, "cgroup.procs")):
+            raise errdefs.System(f"cannot attach the device policy: {self._unified} is not a cgroup v2 directory")
+        self._attach_devices(self._unified, build_program(rules))
 
     # -- freezer ----------------------------------------------------------------------------
     def freeze(self, timeout: float = 10.0) -> None:
@@ -296,7 +322,8 @@ def inner_path(cgroups_path: str | None, container_id: str) -> str:
     return clean if cgroups_path.startswith("/") else clean.lstrip("/")
 
 
-def build(layout: Layout, path: str, own: dict[str, str]) -> CgroupManager:
+def build(layout: Layout, path: str, own: dict[str, str],
+          attach_devices: DeviceAttacher | None = None) -> CgroupManager:
     """A manager for `path` (absolute: from each hierarchy root; relative: from this process's
     own cgroup in that hierarchy, given in `own`)."""
 
@@ -306,4 +333,4 @@ def build(layout: Layout, path: str, own: dict[str, str]) -> CgroupManager:
 
     dirs = {c: join(m, c) for c, m in layout.v1.items()}
     unified = join(layout.unified, "") if layout.unified else None
-    return CgroupManager(layout, dirs, unified)
+    return CgroupManager(layout, dirs, unified, attach_devices)
