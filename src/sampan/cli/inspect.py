@@ -44,6 +44,8 @@ def inspect_all(cli: Cli, names: list[str], fmt: str, get: Callable[[str], Any],
             errors.append(not_found(name))
     if tmpl is not None:
         cli.write("".join(tmpl.execute(obj) + "\n" for obj in found))
+    elif fmt == "json":  # docker 28: one compact array, not HTML-escaped
+        cli.write(json.dumps(found, ensure_ascii=False, separators=(",", ":")) + "\n")
     else:
         cli.write(go_json_indent(found) + "\n")
     if errors:

@@ -86,14 +86,6 @@ def go_str(value: Any) -> str:
     return str(to_str()) if callable(to_str) else str(value)
 
 
-def _plain(value: Any) -> Any:
-    """A JSON-encodable view of a value (formatter rows expose `to_template_json`)."""
-    if value is NO_VALUE:
-        return None
-    to_json = getattr(value, "to_template_json", None)
-    return to_json() if callable(to_json) else value
-
-
 def go_json_escape(text: str) -> str:
     """Go's encoding/json escapes <, > and & (and U+2028/2029) inside strings."""
     return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
@@ -101,8 +93,17 @@ def go_json_escape(text: str) -> str:
 
 
 def fn_json(value: Any) -> str:
-    """docker's `json` function: compact JSON as Go's encoder writes it."""
-    return go_json_escape(json.dumps(_plain(value), ensure_ascii=False, separators=(",", ":")))
+    """docker's `json` function: compact JSON without HTML escaping.
+
+    Formatter rows (images, history) marshal themselves first, as docker's contexts do with
+    json.Marshal, so their `<none>` comes out as `\\u003cnone\\u003e` exactly like docker's.
+    """
+    if value is NO_VALUE:
+        return "null"
+    to_json = getattr(value, "to_template_json", None)
+    if callable(to_json):
+        return go_json_escape(json.dumps(to_json(), ensure_ascii=False, separators=(",", ":")))
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def fn_index(value: Any, *keys: Any) -> Any:

@@ -102,6 +102,9 @@ def test_image_inspect(daemon: FakeDaemon) -> None:
     assert r.err == "Error: No such object: nope\n"
     assert sampan("inspect", "--type", "image", "nope").err == "Error: No such image: nope\n"
     assert sampan("inspect", "--format", "{{.Os}}", "busybox").out == "linux\n"
+    assert sampan("inspect", "-f", "{{json .Config.Labels}}", "busybox").out == '{"a":"<b>"}\n'
+    compact = sampan("image", "inspect", "--format", "json", "busybox").out
+    assert compact.startswith('[{"Id":"sha256:a4') and '"Labels":{"a":"<b>"}' in compact
 
 
 HISTORY_TABLE = "".join([  # docker pads the empty last COMMENT cell: the trailing spaces are real

@@ -44,7 +44,7 @@ def run(src: str, data: Any = DATA) -> str:
         ("{{json .Config.Env}}", '["A=1","B=2"]'),
         ("{{json .Config}}", '{"Env":["A=1","B=2"],"Labels":{"x":"y","a":"b"},"Cmd":null}'),
         ("{{.Config.Env | json}}", '["A=1","B=2"]'),
-        ('{{json "<&>"}}', '"\\u003c\\u0026\\u003e"'),
+        ('{{json "<&>"}}', '"<&>"'),
         ('{{index .Config.Labels "x"}}', "y"),
         ('{{index .Config.Labels "nope"}}', "<nil>"),
         ("{{index .RepoTags 1}}", "b:2"),
@@ -124,9 +124,15 @@ class Row:
         return {"ID": "abc"}
 
 
+class NoneRow:
+    def to_template_json(self) -> dict[str, str]:
+        return {"Tag": "<none>"}
+
+
 def test_object_fields_and_json() -> None:
     assert run("{{.ID}}", Row()) == "abc"
     assert run("{{json .}}", Row()) == '{"ID":"abc"}'
+    assert run("{{json .}}", NoneRow()) == '{"Tag":"\\u003cnone\\u003e"}'
     with pytest.raises(TemplateError, match=r"can't evaluate field Nope in type \*formatter.testContext"):
         run("{{.Nope}}", Row())
     with pytest.raises(TemplateError, match="can't evaluate field _private"):
