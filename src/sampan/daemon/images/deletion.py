@@ -13,8 +13,8 @@ import logging
 from sampan.api.images import DeleteItem, PruneReport
 from sampan.daemon.images import filters as flt
 from sampan.daemon.images.deps import Content, Snapshotter
+from sampan.daemon.images.leases import Leases
 from sampan.daemon.images.names import familiar, is_id_prefix, repo_name, resolve
-from sampan.daemon.images.pull import Leases
 from sampan.errdefs import Conflict, NotFound, SampanError
 from sampan.oci import reference
 from sampan.store.metadata import LayerRow, MetadataStore

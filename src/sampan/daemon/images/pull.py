@@ -13,19 +13,20 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-import os
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from sampan.daemon.images.deps import ApplyLayer, BlobReader, Content, Registry, Snapshotter
 from sampan.daemon.images.flight import Flights
+from sampan.daemon.images.layerio import Counting, PullCancelled, Tee, diff_size
+from sampan.daemon.images.leases import Leases
 from sampan.daemon.images.progress import PullProgress
 from sampan.daemon.images.views import unix_seconds
-from sampan.errdefs import DataLoss, InvalidArgument, NotFound, SampanError
+from sampan.errdefs import DataLoss, InvalidArgument, NotFound
 from sampan.oci.identity import chain_ids
 from sampan.oci.image import LAYER_COMPRESSION, Descriptor, ImageConfig, Platform, platform_matches
 from sampan.oci.reference import Reference
@@ -35,10 +36,6 @@ log = logging.getLogger(__name__)
 
 MAX_CONFIG_SIZE = 32 * 1024 * 1024
 _CHUNK = 1 << 20
-
-
-class PullCancelled(SampanError):
-    """Another layer of the same pull failed; this one stops early."""
 
 
 @dataclass
@@ -60,68 +57,6 @@ class PullLayer:
         return f"layer-{self.desc.digest}"
 
 
-class Leases:
-    """Chain IDs an in-progress pull relies on; layer removal skips them (under `lock`)."""
-
-    def __init__(self) -> None:
-        self.lock = threading.RLock()
-        self._held: dict[str, int] = {}
-
-    @contextlib.contextmanager
-    def hold(self, chains: Sequence[str]) -> Iterator[None]:
-        with self.lock:
-            for c in chains:
-                self._held[c] = self._held.get(c, 0) + 1
-        try:
-            yield
-        finally:
-            with self.lock:
-                for c in chains:
-                    self._held[c] -= 1
-                    if not self._held[c]:
-                        del self._held[c]
-
-    def held(self, chain: str) -> bool:
-        with self.lock:
-            return chain in self._held
-
-
-class _Tee:
-    """Reads a blob stream for the unpacker while writing every byte to the content store."""
-
-    def __init__(self, src: BlobReader, writer: Any, on_bytes: Callable[[int], None],
-                 cancel: threading.Event) -> None:
-        self._src, self._writer, self._on_bytes, self._cancel = src, writer, on_bytes, cancel
-
-    def read(self, n: int = -1) -> bytes:
-        if n is None or n < 0:
-            chunks = []
-            while data := self.read(_CHUNK):
-                chunks.append(data)
-            return b"".join(chunks)
-        if self._cancel.is_set():
-            raise PullCancelled("pull cancelled")
-        data = self._src.read(n)
-        if data:
-            self._writer.write(data)
-            self._on_bytes(len(data))
-        return data
-
-    def readinto(self, buf: bytearray | memoryview) -> int:
-        if self._cancel.is_set():
-            raise PullCancelled("pull cancelled")
-        n = self._src.readinto(buf)
-        if n:
-            self._writer.write(memoryview(buf)[:n])
-            self._on_bytes(n)
-        return int(n or 0)
-
-    def drain(self) -> None:
-        buf = bytearray(_CHUNK)
-        while self.readinto(buf):
-            pass
-
-
 def _check_platform(ref: Reference, want: Platform, config: ImageConfig) -> None:
     """A single-platform image must be what `--platform` asked for (an index was matched already)."""
     have = Platform(os=config.os, architecture=config.architecture, variant=config.variant)
@@ -130,40 +65,6 @@ def _check_platform(ref: Reference, want: Platform, config: ImageConfig) -> None
             f"image with reference {ref.familiar()} was found but does not match the specified "
             f"platform: wanted {want}, actual: {have}"
         )
-
-
-def diff_size(path: str) -> int:
-    """A layer's size as dockerd reports it: bytes of its non-directory entries, links once."""
-    seen: set[int] = set()
-    total = 0
-    stack = [path]
-    while stack:
-        with os.scandir(stack.pop()) as it:
-            for ent in it:
-                st = ent.stat(follow_symlinks=False)
-                if ent.is_dir(follow_symlinks=False):
-                    stack.append(ent.path)
-                elif st.st_size and st.st_ino not in seen:
-                    seen.add(st.st_ino)
-                    total += st.st_size
-    return total
-
-
-class _Counting:
-    """A file reader that reports how far it got (the `Extracting` progress)."""
-
-    def __init__(self, f: BinaryIO, on_bytes: Callable[[int], None]) -> None:
-        self._f, self._on_bytes = f, on_bytes
-
-    def read(self, n: int = -1) -> bytes:
-        data = self._f.read(n)
-        self._on_bytes(len(data))
-        return data
-
-    def readinto(self, buf: bytearray | memoryview) -> int:
-        n = self._f.readinto(buf)  # type: ignore[attr-defined]
-        self._on_bytes(int(n or 0))
-        return int(n or 0)
 
 
 @dataclass
@@ -329,11 +230,11 @@ class Puller:
             if start < desc.size:
                 reader = registry.open_blob(ref, desc, offset=start)
             if stream and start == 0 and reader is not None:
-                tee = _Tee(reader, writer, on_bytes, cancel)
+                tee = Tee(reader, writer, on_bytes, cancel)
                 self._unpack(layer, tee, finish_download)  # type: ignore[arg-type]
             else:
                 if reader is not None:
-                    tee = _Tee(reader, writer, on_bytes, cancel)
+                    tee = Tee(reader, writer, on_bytes, cancel)
                 finish_download()
         except BaseException:
             writer.abort()
@@ -355,7 +256,7 @@ class Puller:
             out.update(layer.short, "Extracting", min(done[0], layer.desc.size), layer.desc.size)
 
         with self.content.open(layer.desc.digest) as f:
-            self._unpack(layer, _Counting(f, on_bytes), lambda: None)  # type: ignore[arg-type]
+            self._unpack(layer, Counting(f, on_bytes), lambda: None)  # type: ignore[arg-type]
 
     def _unpack(self, layer: PullLayer, stream: BinaryIO, before_commit: Callable[[], None]) -> None:
         """Extract into a fresh active snapshot on the parent; commit it under the chain ID."""

@@ -29,9 +29,10 @@ from sampan.daemon.images import views
 from sampan.daemon.images.deletion import Deleter
 from sampan.daemon.images.deps import ApplyLayer, Content, RegistryFactory, Snapshotter
 from sampan.daemon.images.flight import Flights
+from sampan.daemon.images.leases import Leases
 from sampan.daemon.images.names import familiar, resolve
 from sampan.daemon.images.progress import PullProgress
-from sampan.daemon.images.pull import Leases, Puller
+from sampan.daemon.images.pull import Puller
 from sampan.errdefs import InvalidArgument, NotFound
 from sampan.oci import reference
 from sampan.oci.image import ImageConfig, Platform
