@@ -1,11 +1,12 @@
 """Installing a seccomp BPF program in the calling thread (seccomp(2), prctl fallback).
 
-ctypes is imported only when a filter is installed, so validating profiles stays cheap. The
-caller must have set no_new_privs or hold CAP_SYS_ADMIN, as the kernel demands.
+Everything is imported up front: the runtime installs filters after pivot_root, where lazy
+imports would fail. The caller must have set no_new_privs or hold CAP_SYS_ADMIN.
 """
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import os
 import struct
@@ -40,8 +41,6 @@ def flags_value(names: Iterable[str]) -> int:
 def install_filter(prog: bytes, *, flags: int = 0) -> None:
     """Load `prog` (packed struct sock_filter array) as a seccomp filter for this thread
     (all threads with SECCOMP_FILTER_FLAG_TSYNC)."""
-    import ctypes
-
     if not prog or len(prog) % 8:
         raise errdefs.InvalidArgument(f"seccomp program of {len(prog)} bytes is not a sock_filter array")
     buf = ctypes.create_string_buffer(prog, len(prog))
@@ -71,8 +70,6 @@ def install_filter(prog: bytes, *, flags: int = 0) -> None:
 
 def set_no_new_privs() -> None:
     """prctl(PR_SET_NO_NEW_PRIVS, 1): needed to install a filter without CAP_SYS_ADMIN."""
-    import ctypes
-
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(PR_SET_NO_NEW_PRIVS, ctypes.c_ulong(1), ctypes.c_ulong(0), ctypes.c_ulong(0),
                   ctypes.c_ulong(0)) != 0:
