@@ -14,8 +14,10 @@ from __future__ import annotations
 from sampan.cli.template_funcs import (
     FUNCTIONS,
     HEADER_FUNCTIONS,
+    NIL_FIELDS,
     NO_VALUE,
     TemplateError,
+    TypedNil,
     go_str,
     truth,
 )
@@ -100,7 +102,7 @@ class _Exec:
             items = list(enumerate(value))
         elif isinstance(value, int) and not isinstance(value, bool):
             items = [(i, i) for i in range(value)]
-        elif value is None or value is NO_VALUE:
+        elif value is None or value is NO_VALUE or isinstance(value, TypedNil):
             items = []
         else:
             raise TemplateError(f"template: :1: range can't iterate over {go_str(value)}")
@@ -194,7 +196,9 @@ def _fields(value: Any, names: list[str], where: str) -> Any:
     for name in names:
         if isinstance(value, dict):
             value = value.get(name, NO_VALUE)
-        elif value is None or value is NO_VALUE:
+            if value is None:
+                value = NIL_FIELDS.get(name)
+        elif value is None or value is NO_VALUE or isinstance(value, TypedNil):
             return NO_VALUE
         elif name.startswith("_") or isinstance(value, (list, tuple, str, int, float, bool)):
             raise TemplateError(

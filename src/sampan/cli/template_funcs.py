@@ -28,9 +28,33 @@ class _NoValue:
 NO_VALUE: Any = _NoValue()
 
 
+class TypedNil:
+    """A JSON null where docker's Go struct has a map or slice: Go prints `map[]` or `[]`."""
+
+    def __init__(self, printed: str) -> None:
+        self.printed = printed
+
+    def __repr__(self) -> str:
+        return self.printed
+
+    def __bool__(self) -> bool:
+        return False
+
+
+NIL_MAP = TypedNil("map[]")
+NIL_SLICE = TypedNil("[]")
+_MAP_FIELDS = ("Labels", "Data", "Volumes", "ExposedPorts", "Options", "DriverOpts", "Ports", "Networks",
+               "Annotations", "StorageOpt", "Sysctls")
+_SLICE_FIELDS = ("Env", "Cmd", "Entrypoint", "RepoTags", "RepoDigests", "Layers", "OnBuild", "Shell",
+                 "Mounts", "Binds", "Tags", "Args", "Dns", "DnsOptions", "DnsSearch", "ExtraHosts",
+                 "CapAdd", "CapDrop", "Devices", "Links", "SecurityOpt", "Aliases", "Warnings")
+NIL_FIELDS: dict[str, TypedNil] = {**dict.fromkeys(_MAP_FIELDS, NIL_MAP),
+                                   **dict.fromkeys(_SLICE_FIELDS, NIL_SLICE)}
+
+
 def truth(value: Any) -> bool:
     """Go template truthiness: false, 0, nil and empty things are false."""
-    if value is None or value is NO_VALUE:
+    if value is None or value is NO_VALUE or isinstance(value, TypedNil):
         return False
     if isinstance(value, (bool, int, float, str, list, tuple, dict)):
         return bool(value)
@@ -72,6 +96,8 @@ def go_str(value: Any) -> str:
         return "<no value>"
     if value is None:
         return "<nil>"
+    if isinstance(value, TypedNil):
+        return value.printed
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
@@ -98,7 +124,7 @@ def fn_json(value: Any) -> str:
     Formatter rows (images, history) marshal themselves first, as docker's contexts do with
     json.Marshal, so their `<none>` comes out as `\\u003cnone\\u003e` exactly like docker's.
     """
-    if value is NO_VALUE:
+    if value is NO_VALUE or isinstance(value, TypedNil):
         return "null"
     to_json = getattr(value, "to_template_json", None)
     if callable(to_json):
@@ -108,7 +134,9 @@ def fn_json(value: Any) -> str:
 
 def fn_index(value: Any, *keys: Any) -> Any:
     for key in keys:
-        if value is None or value is NO_VALUE:
+        if value is NIL_MAP:
+            return None
+        if value is None or value is NO_VALUE or isinstance(value, TypedNil):
             raise TemplateError("template: :1: error calling index: index of untyped nil")
         if isinstance(value, dict):
             value = value.get(key)
@@ -122,6 +150,8 @@ def fn_index(value: Any, *keys: Any) -> Any:
 
 
 def fn_len(value: Any) -> int:
+    if isinstance(value, TypedNil):
+        return 0
     if isinstance(value, (str, list, tuple, dict)):
         return len(value)
     raise TemplateError(f"template: :1: error calling len: len of type {type(value).__name__}")

@@ -103,6 +103,7 @@ def test_image_inspect(daemon: FakeDaemon) -> None:
     assert sampan("inspect", "--type", "image", "nope").err == "Error: No such image: nope\n"
     assert sampan("inspect", "--format", "{{.Os}}", "busybox").out == "linux\n"
     assert sampan("inspect", "-f", "{{json .Config.Labels}}", "busybox").out == '{"a":"<b>"}\n'
+    assert sampan("inspect", "-f", "{{.GraphDriver.Data}}", "busybox").out == "map[]\n"
     compact = sampan("image", "inspect", "--format", "json", "busybox").out
     assert compact.startswith('[{"Id":"sha256:a4') and '"Labels":{"a":"<b>"}' in compact
 

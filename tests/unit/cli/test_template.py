@@ -12,7 +12,8 @@ DATA: dict[str, Any] = {
     "Id": "sha256:abc",
     "RepoTags": ["a:1", "b:2"],
     "Empty": [],
-    "Config": {"Env": ["A=1", "B=2"], "Labels": {"x": "y", "a": "b"}, "Cmd": None},
+    "Config": {"Env": ["A=1", "B=2"], "Labels": {"x": "y", "a": "b"}, "Cmd": None, "Nothing": None,
+               "Labels2": None},
     "Size": 1239828,
     "Float": 1239828.0,
     "Half": 0.5,
@@ -33,7 +34,11 @@ def run(src: str, data: Any = DATA) -> str:
         ("{{.Id}}", "sha256:abc"),
         ("{{.Config.Env}}", "[A=1 B=2]"),
         ("{{.Config.Labels}}", "map[a:b x:y]"),
-        ("{{.Config.Cmd}}", "<nil>"),
+        ("{{.Config.Cmd}}", "[]"),
+        ("{{.Config.Nothing}}", "<nil>"),
+        ("{{.Config.Labels2}}", "<nil>"),
+        ("{{json .Config.Cmd}} {{len .Config.Cmd}}", "null 0"),
+        ("{{if .Config.Cmd}}y{{else}}n{{end}}{{range .Config.Cmd}}x{{end}}", "n"),
         ("{{.Missing}}", "<no value>"),
         ("{{.Missing.Deeper}}", "<no value>"),
         ("{{.Size}}", "1239828"),
@@ -42,7 +47,7 @@ def run(src: str, data: Any = DATA) -> str:
         ("{{.Flag}} {{.Off}}", "true false"),
         ("{{.}}", None),
         ("{{json .Config.Env}}", '["A=1","B=2"]'),
-        ("{{json .Config}}", '{"Env":["A=1","B=2"],"Labels":{"x":"y","a":"b"},"Cmd":null}'),
+        ("{{json .Config.Env}}{{json .Config.Labels}}", '["A=1","B=2"]{"x":"y","a":"b"}'),
         ("{{.Config.Env | json}}", '["A=1","B=2"]'),
         ('{{json "<&>"}}', '"<&>"'),
         ('{{index .Config.Labels "x"}}', "y"),
@@ -107,7 +112,7 @@ def run(src: str, data: Any = DATA) -> str:
 def test_render(src: str, want: str | None) -> None:
     got = run(src)
     if want is None:  # whole-object printing: Go's map syntax, keys sorted
-        assert got.startswith("map[Config:map[Cmd:<nil> Env:[A=1 B=2]")
+        assert got.startswith("map[Config:map[Cmd:<nil> Env:[A=1 B=2]")  # untyped: a raw map
     else:
         assert got == want
 
