@@ -7,6 +7,7 @@ import os
 import signal
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -45,9 +46,9 @@ def test_create_start_state_kill_delete(make_bundle: Callable[..., Bundle], samp
     st = sampan.state("c1")
     assert st["status"] == "created" and st["id"] == "c1" and st["bundle"] == b.path
     assert st["rootfs"] == os.path.join(b.path, "rootfs") and st["ociVersion"] == "1.0.2-dev"
-    assert int(open(pid_file).read()) == st["pid"] > 0
+    assert int(Path(pid_file).read_text()) == st["pid"] > 0
     assert os.path.isdir(_cgroup_dir(b))
-    assert str(st["pid"]) in open(os.path.join(_cgroup_dir(b), "cgroup.procs")).read().split()
+    assert str(st["pid"]) in Path(_cgroup_dir(b), "cgroup.procs").read_text().split()
     rows = json.loads(sampan.ok("list", "--format", "json"))
     assert [(r["id"], r["status"], r["pid"]) for r in rows] == [("c1", "created", st["pid"])]
     table = sampan.ok("list").splitlines()
@@ -145,7 +146,7 @@ def test_exec(make_bundle: Callable[..., Bundle], sampan: Runtime, tmp_path: Any
     assert res.returncode == 1 and b'exec: \\"nosuch\\": executable file not found in $PATH' in res.stderr
     pid_file = str(tmp_path / "exec.pid")
     sampan.ok("exec", "-d", "--pid-file", pid_file, "c8", "sleep", "50")
-    pid = int(open(pid_file).read())
+    pid = int(Path(pid_file).read_text())
     assert pid in json.loads(sampan.ok("ps", "-f", "json", "c8"))
     sampan.ok("kill", "c8", "KILL")
     _wait_status(sampan, "c8", "stopped")
