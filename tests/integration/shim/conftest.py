@@ -15,12 +15,17 @@ import pytest
 from sampan.shim.client import ShimClient
 from tests.integration.shim.bundle import RUNC, make_bundle
 
+# The runtime under the shim: runc by default; SAMPAN_SHIM_TEST_RUNTIME=/path/to/sampan-runtime
+# runs the same tests over sampan's own runtime.
+RUNTIME = os.environ.get("SAMPAN_SHIM_TEST_RUNTIME", RUNC)
+
 
 class ShimEnv:
-    """One temp tree per test: bundles/<n>, state/<n>, logs/<n>.json and a runc --root."""
+    """One temp tree per test: bundles/<n>, state/<n>, logs/<n>.json and a runtime --root."""
 
     def __init__(self, root: str) -> None:
         self.root = root
+        self.runtime = RUNTIME
         self.runtime_root = os.path.join(root, "runc")
         self._n = 0
         self.state_dirs: list[str] = []
@@ -30,9 +35,20 @@ class ShimEnv:
               log_opts: dict[str, str] | None = None) -> tuple[ShimClient, str, str]:
         """A shim running a created container; returns (client, container id, log path)."""
         cid, bundle, state_dir, log_path = self.prepare(args, tty=tty)
-        client = ShimClient.spawn(cid, bundle, state_dir, runtime=RUNC, runtime_root=self.runtime_root,
+        client = ShimClient.spawn(cid, bundle, state_dir, runtime=self.runtime, runtime_root=self.runtime_root,
                                   log_path=log_path, log_opts=log_opts, tty=tty, stdin=stdin)
         return client, cid, log_path
+
+    def spawn_prepared(self, cid: str, bundle: str, state_dir: str, log_path: str | None, *,
+                       zygote: str | None = None) -> ShimClient:
+        return ShimClient.spawn(cid, bundle, state_dir, runtime=self.runtime, runtime_root=self.runtime_root,
+                                log_path=log_path, zygote=zygote)
+
+    def runtime_knows(self, cid: str) -> bool:
+        """Does `RUNTIME state ID` find the container?"""
+        state = subprocess.run([self.runtime, "--root", self.runtime_root, "state", cid], capture_output=True,
+                               check=False)
+        return state.returncode == 0
 
     def prepare(self, args: list[str], *, tty: bool = False) -> tuple[str, str, str, str]:
         self._n += 1
@@ -57,7 +73,7 @@ class ShimEnv:
                 wait_gone(pid)
         if os.path.isdir(self.runtime_root):
             for cid in os.listdir(self.runtime_root):
-                subprocess.run([RUNC, "--root", self.runtime_root, "delete", "--force", cid],
+                subprocess.run([self.runtime, "--root", self.runtime_root, "delete", "--force", cid],
                                capture_output=True, check=False)
 
 

@@ -14,7 +14,6 @@ import pytest
 from sampan import errdefs
 from sampan.shim import wire
 from sampan.shim.client import ShimClient, read_exit, stop_zygote
-from tests.integration.shim.bundle import RUNC
 from tests.integration.shim.conftest import ShimEnv, process_gone, wait_gone
 
 pytestmark = pytest.mark.root
@@ -137,7 +136,7 @@ def test_shim_outlives_its_spawner(shim_env: ShimEnv) -> None:
     cid, bundle, state_dir, log_path = shim_env.prepare(["sleep", "1000"])
     code = (
         "import sys; from sampan.shim.client import ShimClient;"
-        f"ShimClient.spawn({cid!r}, {bundle!r}, {state_dir!r}, runtime={RUNC!r},"
+        f"ShimClient.spawn({cid!r}, {bundle!r}, {state_dir!r}, runtime={shim_env.runtime!r},"
         f" runtime_root={shim_env.runtime_root!r}, log_path={log_path!r}).start()"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=30)  # the "daemon" exits
@@ -170,8 +169,7 @@ def test_delete_leaves_nothing(shim_env: ShimEnv) -> None:
     assert status is not None and status.exit_code == 0
     assert wait_gone(shim_pid)
     assert not os.path.exists(client.state_dir)
-    state = subprocess.run([RUNC, "--root", shim_env.runtime_root, "state", cid], capture_output=True, check=False)
-    assert state.returncode != 0
+    assert not shim_env.runtime_knows(cid)
     with pytest.raises(errdefs.Unavailable):
         client.state()
 
@@ -197,11 +195,9 @@ def test_delete_running_needs_force(shim_env: ShimEnv) -> None:
 def test_create_error_is_the_runtimes(shim_env: ShimEnv) -> None:
     cid, bundle, state_dir, log_path = shim_env.prepare(["/no/such/binary"])
     with pytest.raises(errdefs.System, match=r"no such file or directory|not found"):
-        ShimClient.spawn(cid, bundle, state_dir, runtime=RUNC, runtime_root=shim_env.runtime_root,
-                         log_path=log_path)
+        shim_env.spawn_prepared(cid, bundle, state_dir, log_path)
     assert not os.path.exists(state_dir)
-    state = subprocess.run([RUNC, "--root", shim_env.runtime_root, "state", cid], capture_output=True, check=False)
-    assert state.returncode != 0
+    assert not shim_env.runtime_knows(cid)
 
 
 def test_log_rotation(shim_env: ShimEnv) -> None:
@@ -222,8 +218,7 @@ def test_zygote_forks_shims_that_outlive_it(shim_env: ShimEnv) -> None:
     clients = []
     for args in (["sh", "-c", "echo from zygote"], ["sleep", "1000"]):
         cid, bundle, state_dir, log_path = shim_env.prepare(args)
-        clients.append((ShimClient.spawn(cid, bundle, state_dir, runtime=RUNC, runtime_root=shim_env.runtime_root,
-                                         log_path=log_path, zygote=zygote), log_path))
+        clients.append((shim_env.spawn_prepared(cid, bundle, state_dir, log_path, zygote=zygote), log_path))
     with open(zygote + ".pid") as f:
         zygote_pid = int(f.read())
     (echo, echo_log), (sleeper, _) = clients
@@ -245,7 +240,7 @@ def test_zygote_reports_create_errors(shim_env: ShimEnv) -> None:
     shim_env.zygotes.append(zygote)
     cid, bundle, state_dir, _ = shim_env.prepare(["/no/such/binary"])
     with pytest.raises(errdefs.System, match=r"no such file or directory"):
-        ShimClient.spawn(cid, bundle, state_dir, runtime=RUNC, runtime_root=shim_env.runtime_root, zygote=zygote)
+        shim_env.spawn_prepared(cid, bundle, state_dir, None, zygote=zygote)
     assert not os.path.exists(state_dir)
 
 
@@ -257,8 +252,7 @@ def test_oom_kill_is_recorded(shim_env: ShimEnv) -> None:
     config["linux"]["cgroupsPath"] = f"/sampan-shimtest/{cid}"
     with open(os.path.join(bundle, "config.json"), "w") as f:
         json.dump(config, f)
-    client = ShimClient.spawn(cid, bundle, state_dir, runtime=RUNC, runtime_root=shim_env.runtime_root,
-                              log_path=log_path)
+    client = shim_env.spawn_prepared(cid, bundle, state_dir, log_path)
     client.start()
     status = client.wait(timeout=30)
     assert status.oom_killed  # the kernel killed something in the container
@@ -278,8 +272,7 @@ def test_wait_gives_up_on_output_held_by_an_escaped_process(shim_env: ShimEnv) -
     config["linux"]["namespaces"] = [ns for ns in config["linux"]["namespaces"] if ns["type"] != "pid"]
     with open(os.path.join(bundle, "config.json"), "w") as f:
         json.dump(config, f)
-    client = ShimClient.spawn(cid, bundle, state_dir, runtime=RUNC, runtime_root=shim_env.runtime_root,
-                              log_path=log_path)
+    client = shim_env.spawn_prepared(cid, bundle, state_dir, log_path)
     client.start()
     started = time.monotonic()
     assert client.wait(timeout=10).exit_code == 0
