@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ import pytest
 from tests.support.daemon import DaemonProcess
 from tests.support.images import Entry, Image, Pusher, build_image, busybox_entries, make_layer
 from tests.support.registry import LocalRegistry
+from tests.unit.cli.terminal import screen
 
 pytestmark = pytest.mark.root
 SCRIPT = os.path.join(os.path.dirname(sys.executable), "sampan")
@@ -101,3 +103,32 @@ def test_missing_image_and_system_commands(daemon: DaemonProcess, registry: Loca
     assert (version.returncode, version.stdout) == (0, "1.44\n")
     info = sampan(daemon, "info")
     assert info.returncode == 0 and " Images: " in info.stdout
+
+
+def test_pull_on_a_terminal(daemon: DaemonProcess, registry: LocalRegistry) -> None:
+    """On a tty each layer line is rewritten in place; the final screen is docker's."""
+    img = build_image([make_layer([Entry("tty.txt", data=b"tty\n")])])
+    Pusher(registry.url).push_image("cli/tty", "v1", img)
+    ref = f"{registry.host}/cli/tty:v1"
+    argv = [SCRIPT] if os.path.exists(SCRIPT) else [sys.executable, "-m", "sampan.cli.main"]
+    pid, fd = pty.fork()
+    if pid == 0:  # child: exec at once
+        os.execv(argv[0], [*argv, "-H", daemon.docker_host, "pull", ref])
+    raw = b""
+    while True:
+        try:
+            data = os.read(fd, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        raw += data
+    os.close(fd)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    text = raw.decode()
+    assert "\x1b[2K" in text
+    lines = [line for line in screen(text.replace("\r\n", "\n")) if line]
+    layer = json.loads(img.manifest)["layers"][0]["digest"][7:19]
+    assert lines == ["v1: Pulling from cli/tty", f"{layer}: Pull complete", f"Digest: {img.digest}",
+                     f"Status: Downloaded newer image for {ref}", ref]
