@@ -279,3 +279,19 @@ def test_wait_gives_up_on_output_held_by_an_escaped_process(shim_env: ShimEnv) -
     assert 1.5 < time.monotonic() - started < 5  # the drain timeout, not forever
     assert [e["log"] for e in read_log(log_path)] == ["hi\n"]
     client.delete()  # runc kills what is left in the cgroup of a container without its own pid namespace
+
+
+def test_attach_sees_only_output_after_it(shim_env: ShimEnv) -> None:
+    client, _, log_path = shim_env.spawn(["sh", "-c", "echo early; read x; echo late $x >&2"], stdin=True)
+    client.start()
+    deadline = time.monotonic() + 10
+    while not (os.path.exists(log_path) and os.path.getsize(log_path)) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    sock = client.attach(stdin=True)
+    sock.sendall(b"go\n")
+    sock.shutdown(socket.SHUT_WR)
+    assert demux(sock) == (b"", b"late go\n")
+    assert client.wait(timeout=10).exit_code == 0
+    assert [(e["log"], e["stream"]) for e in read_log(log_path)] == [("early\n", "stdout"), ("late go\n", "stderr")]
+    sock.close()
+    client.delete()
