@@ -129,7 +129,22 @@ def main(argv: list[str] | None = None) -> int:
         status = 0
     except KeyboardInterrupt:
         status = 130
+    if _stdout_broken():
+        # `sampan images | head -1`: stop quietly instead of a traceback at interpreter exit
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return status
+
+
+def _stdout_broken() -> bool:
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return True
+    except (OSError, ValueError):
+        return False
+    return False
 
 
 if __name__ == "__main__":
