@@ -71,12 +71,10 @@ class _Exec:
             kind = node[0]
             if kind == "text":
                 self.out.append(node[1])
-            elif kind == "action":
-                mark = len(self.vars)
+            elif kind == "action":  # a declaration lives until the end of the enclosing block
                 value = self.pipe(node[1], dot)
                 if not node[1][0]:
                     self.out.append(go_str(value))
-                del mark
             elif kind in ("if", "with"):
                 mark = len(self.vars)
                 value = self.pipe(node[1], dot)
