@@ -198,7 +198,7 @@ class AttachHub:
         if client.stdin:
             self.stdin.write(data)
         if self.stdin.full:
-            for other in self._clients.values():
+            for other in list(self._clients.values()):
                 self._update(other)
 
     def _stdin_drained(self) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sampan.shim.control import Conn
-from sampan.shim.runtime import RuntimeError_
+from sampan.shim.runtime import RuntimeCommandError
 from sampan.shim.wire import CREATED, OPS, RUNNING, STOPPED, error
 
 TYPE_CHECKING = False  # typing itself is not imported: it costs every shim 0.8 MiB
@@ -24,7 +24,7 @@ class RequestHandler:
             return
         try:
             getattr(self, f"op_{op}")(conn, request)
-        except RuntimeError_ as exc:
+        except RuntimeCommandError as exc:
             conn.reply(error(str(exc), _runtime_kind(str(exc))))
         except (TypeError, ValueError) as exc:
             conn.reply(error(f"{op}: {exc}", "InvalidArgument"))

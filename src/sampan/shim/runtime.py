@@ -21,7 +21,7 @@ _RESET_SIGNALS = {signal.SIGPIPE, signal.SIGINT, signal.SIGHUP, signal.SIGTERM, 
                   signal.SIGXFSZ}
 
 
-class RuntimeError_(Exception):
+class RuntimeCommandError(Exception):
     """A runtime command failed; the message is the runtime's own error text."""
 
     def __init__(self, argv: list[str], code: int, message: str) -> None:
@@ -104,7 +104,7 @@ class RuntimeDriver:
         pid = spawn(argv, stdio)
         code = wait_pid(pid, self.timeout)
         if code != 0:
-            raise RuntimeError_(argv, code, self._log_error(mark))
+            raise RuntimeCommandError(argv, code, self._log_error(mark))
 
     def start(self, cid: str) -> None:
         self.check(self.start_argv(cid))
@@ -119,16 +119,16 @@ class RuntimeDriver:
         out = self.check(self.state_argv(cid))
         value = json.loads(out)
         if not isinstance(value, dict):
-            raise RuntimeError_(self.state_argv(cid), 0, "runtime state is not a JSON object")
+            raise RuntimeCommandError(self.state_argv(cid), 0, "runtime state is not a JSON object")
         return value
 
     def check(self, argv: list[str]) -> bytes:
-        """Run argv; its stdout on success, RuntimeError_ with the runtime's message otherwise."""
+        """Run argv; its stdout on success, RuntimeCommandError with the runtime's message otherwise."""
         mark = self._log_offset()
         result = run_capture(argv, self.timeout)
         if result.code != 0:
             message = self._log_error(mark) or result.stderr.decode(errors="replace").strip()
-            raise RuntimeError_(argv, result.code, message)
+            raise RuntimeCommandError(argv, result.code, message)
         return result.stdout
 
     def _log_offset(self) -> int:

@@ -23,7 +23,7 @@ from sampan.shim.control import Conn, ControlServer
 from sampan.shim.logfile import JSONFileLog
 from sampan.shim.loop import Loop
 from sampan.shim.requests import RequestHandler
-from sampan.shim.runtime import RuntimeDriver, RuntimeError_
+from sampan.shim.runtime import RuntimeCommandError, RuntimeDriver
 from sampan.shim.stdio import READ_SIZE, STDERR, ConsoleStdio, PipeStdio
 from sampan.shim.wire import (
     CONSOLE_SOCKET_NAME,
@@ -88,7 +88,7 @@ class Shim:
                 self.pid = int(f.read().strip())
             self._oom_files = oom.counter_files(self.pid)
             self._oom_base = oom.oom_kills(self._oom_files)
-        except (RuntimeError_, OSError, ValueError) as exc:
+        except (RuntimeCommandError, OSError, ValueError) as exc:
             self.stdio.close()
             self.control.close()
             self._cleanup_runtime()
@@ -107,7 +107,7 @@ class Shim:
     def _cleanup_runtime(self) -> None:
         try:
             self.runtime.delete(self.opts.id, force=True)
-        except (RuntimeError_, OSError):
+        except (RuntimeCommandError, OSError):
             pass
 
     # --- output -----------------------------------------------------------------------

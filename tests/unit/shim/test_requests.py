@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from sampan.shim.requests import RequestHandler
-from sampan.shim.runtime import RuntimeError_
+from sampan.shim.runtime import RuntimeCommandError
 
 
 class FakeRuntime:
@@ -19,7 +19,7 @@ class FakeRuntime:
     def _do(self, *call: Any) -> None:
         self.calls.append(call)
         if self.fail:
-            raise RuntimeError_(["runc"], 1, self.fail)
+            raise RuntimeCommandError(["runc"], 1, self.fail)
 
     def start(self, cid: str) -> None:
         self._do("start", cid)

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from sampan.shim import args
-from sampan.shim.runtime import RuntimeDriver, RuntimeError_, argv_command, run_capture
+from sampan.shim.runtime import RuntimeCommandError, RuntimeDriver, argv_command, run_capture
 
 
 def test_create_argv_with_everything() -> None:
@@ -35,7 +35,7 @@ def test_argv_command_skips_global_options() -> None:
 
 def test_check_reports_stderr_of_a_failing_command() -> None:
     d = RuntimeDriver(sys.executable)
-    with pytest.raises(RuntimeError_, match="bad thing") as info:
+    with pytest.raises(RuntimeCommandError, match="bad thing") as info:
         d.check([sys.executable, "-c", "import sys; sys.stderr.write('bad thing'); sys.exit(3)"])
     assert info.value.code == 3
 
@@ -52,7 +52,7 @@ def test_runtime_error_from_json_log(tmp_path: object) -> None:
     d = RuntimeDriver(sys.executable, log_path=log)
     script = (f"open({log!r}, 'a').write('{{\"level\":\"info\",\"msg\":\"x\"}}\\n"
               "{\"level\":\"error\",\"msg\":\"container not running\"}\\n'); raise SystemExit(1)")
-    with pytest.raises(RuntimeError_, match=r"^container not running$"):
+    with pytest.raises(RuntimeCommandError, match=r"^container not running$"):
         d.check([sys.executable, "-c", script])
 
 
