@@ -295,3 +295,25 @@ def test_attach_sees_only_output_after_it(shim_env: ShimEnv) -> None:
     assert [(e["log"], e["stream"]) for e in read_log(log_path)] == [("early\n", "stdout"), ("late go\n", "stderr")]
     sock.close()
     client.delete()
+
+
+def test_big_stdin_round_trip_through_cat(shim_env: ShimEnv) -> None:
+    import threading
+
+    client, _, _ = shim_env.spawn(["cat"], stdin=True)
+    sock = client.attach(stdin=True, stdout=True, stderr=True)
+    client.start()
+    payload = bytes(range(256)) * (8 * 4096)  # 8 MiB
+
+    def feed() -> None:
+        sock.sendall(payload)
+        sock.shutdown(socket.SHUT_WR)
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    out, err = demux(sock, timeout=60)
+    writer.join(10)
+    assert out == payload and err == b""
+    assert client.wait(timeout=10).exit_code == 0
+    sock.close()
+    client.delete()
