@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -132,3 +133,20 @@ def test_pull_on_a_terminal(daemon: DaemonProcess, registry: LocalRegistry) -> N
     layer = json.loads(img.manifest)["layers"][0]["digest"][7:19]
     assert lines == ["v1: Pulling from cli/tty", f"{layer}: Pull complete", f"Digest: {img.digest}",
                      f"Status: Downloaded newer image for {ref}", ref]
+
+
+def test_tcp_host(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """`-H tcp://127.0.0.1:PORT` reaches a sampand listening on loopback TCP."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    tcp = f"tcp://127.0.0.1:{port}"
+    proc = DaemonProcess(str(tmp_path_factory.mktemp("cli-tcp")), extra_args=["--host", tcp])
+    proc.start()
+    try:
+        argv = [SCRIPT] if os.path.exists(SCRIPT) else [sys.executable, "-m", "sampan.cli.main"]
+        r = subprocess.run([*argv, "-H", tcp, "version", "-f", "{{.Server.APIVersion}}"], capture_output=True,
+                           text=True, timeout=60)
+        assert (r.returncode, r.stdout) == (0, "1.44\n"), r.stderr
+    finally:
+        proc.stop()
