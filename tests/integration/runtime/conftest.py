@@ -15,7 +15,7 @@ import pytest
 from sampan.runtime.spec import default_spec
 
 APPLETS = ("sh", "echo", "cat", "ls", "true", "false", "sleep", "id", "hostname", "env", "mount", "grep",
-           "readlink", "ps", "stat", "touch", "mkdir", "dnsdomainname", "tty", "test", "kill")
+           "readlink", "ps", "stat", "touch", "mkdir", "dnsdomainname", "tty", "test", "kill", "uname", "stty")
 SAMPAN = os.path.join(os.path.dirname(sys.executable), "sampan-runtime")
 RUNC = shutil.which("runc") or "/usr/sbin/runc"
 

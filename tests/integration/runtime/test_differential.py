@@ -63,6 +63,8 @@ def _edit(tmp: str) -> Callable[[dict[str, Any]], None]:
         spec["linux"]["resources"] = {"memory": {"limit": 64 * 1024 * 1024}, "pids": {"limit": 100},
                                       "devices": [{"allow": False, "access": "rwm"}]}
         spec["linux"]["namespaces"].append({"type": "cgroup"})
+        spec["linux"]["devices"] = [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229,
+                                     "fileMode": 0o640, "uid": 0, "gid": 10}]
 
     return edit
 
@@ -124,3 +126,23 @@ def test_user_namespace(make_bundle: Callable[..., Bundle], sampan: Runtime, run
         outs[rt.name] = res.stdout.decode().split()
     assert outs["sampan-runtime"] == outs["runc"]
     assert "200000" in outs["sampan-runtime"]
+
+
+def test_join_namespace_by_path_no_pivot_personality(make_bundle: Callable[..., Bundle], sampan: Runtime) -> None:
+    first = make_bundle(["sleep", "100"])
+    sampan.ok("run", "-d", "-b", first.path, "owner")
+    pid = sampan.state("owner")["pid"]
+
+    def edit(spec: dict[str, Any]) -> None:
+        spec["linux"]["namespaces"] = [{"type": "network", "path": f"/proc/{pid}/ns/net"},
+                                       {"type": "uts", "path": f"/proc/{pid}/ns/uts"},
+                                       {"type": "mount"}, {"type": "pid"}]
+        spec.pop("hostname")
+        spec["linux"]["personality"] = {"domain": "LINUX32"}
+
+    b = make_bundle(["sh", "-c", "readlink /proc/self/ns/net; readlink /proc/self/ns/uts; hostname; "
+                                 "readlink /proc/1/exe; cat /proc/self/personality 2>/dev/null; uname -m"], edit)
+    out = sampan.ok("run", "--no-pivot", "-b", b.path, "joiner").split()
+    assert out[0] == os.readlink(f"/proc/{pid}/ns/net") and out[1] == os.readlink(f"/proc/{pid}/ns/uts")
+    assert out[2] == "sampan"
+    assert out[-1] in ("i686", "i386", "armv7l", "armv8l")
