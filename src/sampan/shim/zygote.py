@@ -42,6 +42,7 @@ def serve(socket_path: str, ready_fd: int) -> int:
     signal.signal(signal.SIGCHLD, _reap)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    _warm_up()
     gc.collect()
     gc.freeze()
     os.write(ready_fd, b"ok\n")
@@ -88,6 +89,26 @@ def _handle(listener: socket.socket, conn: socket.socket) -> None:
             code = shim_main.serve(opts, conn.detach())
         finally:
             os._exit(code)
+
+
+def _warm_up() -> None:
+    """Run the shim's hot paths once, so the caches and specialised code they leave behind are
+    in the shared pages rather than written anew in every child."""
+    import time
+
+    from sampan.shim.logfile import LineSplitter, encode_entries
+    from sampan.shim.loop import Loop
+
+    for _ in range(10):
+        line = wire.encode({"op": "state", "id": "x", "pid": 1, "exit": wire.exit_record(0, "t", 1)})
+        wire.decode(line)
+        encode_entries(LineSplitter().feed(b"warm <up>\nline\n", time.time_ns()), "stdout")
+        wire.exit_code_of(0)
+        wire.frame(wire.STDOUT, b"x")
+    loop = Loop()
+    loop.call_later(0, lambda: None)
+    loop.run_once(0)
+    loop.close()
 
 
 def _answer(conn: socket.socket, text: str) -> None:
