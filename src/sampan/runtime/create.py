@@ -32,6 +32,7 @@ class CreateOptions(NamedTuple):
     no_new_keyring: bool = False
     preserve_fds: int = 0
     detach: bool = True
+    console: Any = None  # a connected socket to send the pty master on, instead of console_socket
 
 
 def hook_state(c: Container | None, cid: str, status: str, pid: int, bundle: str,
@@ -47,7 +48,7 @@ def validate_for_create(cfg: Config, opts: CreateOptions) -> None:
         raise InvalidArgument("invalid config.json: process: required for create")
     if cfg.linux.namespace("mount") is None:
         raise InvalidArgument("invalid config.json: linux.namespaces: a mount namespace is required")
-    if cfg.process.terminal and not opts.console_socket and opts.detach:
+    if cfg.process.terminal and not opts.console_socket and opts.console is None and opts.detach:
         raise InvalidArgument("cannot allocate tty if runc will detach without setting console socket")
     if opts.console_socket and not cfg.process.terminal:
         raise InvalidArgument("cannot use console socket if runc will not detach or allocate tty")
@@ -100,7 +101,7 @@ def _spawn(c: Container, cfg: Config, opts: CreateOptions, mgr: Any, bundle: str
     from sampan.runtime.sync import Channel
 
     parent, child_end = Channel.pair()
-    console_sock = None
+    console_sock = opts.console
     if opts.console_socket:
         from sampan.runtime.console import connect
 

@@ -39,14 +39,42 @@ def wait_exit(pid: int) -> int:
 def run(root: str, cid: str, opts: CreateOptions) -> int:
     from sampan.runtime.manage import delete
 
-    c = create(root, cid, opts)
+    peer = None
+    if not opts.detach and not opts.console_socket and _wants_terminal(opts.bundle):
+        from sampan.runtime.ttyproxy import socket_pair
+
+        theirs, peer = socket_pair()
+        opts = opts._replace(console=theirs)
     try:
+        c = create(root, cid, opts)
+    finally:
+        if opts.console is not None:
+            opts.console.close()
+    master = -1
+    try:
+        if peer is not None:
+            from sampan.runtime.console import recv_master
+
+            master = recv_master(peer)
+            peer.close()
         start(c)
     except BaseException:
         delete(Container.load(root, cid), force=True)
         raise
     if opts.detach:
         return 0
+    if master >= 0:
+        from sampan.runtime.ttyproxy import proxy
+
+        proxy(master)
+        os.close(master)
     code = wait_exit(c.state.pid)
     delete(Container.load(root, cid), force=True)
     return code
+
+
+def _wants_terminal(bundle: str) -> bool:
+    from sampan.runtime.config import load_bundle
+
+    cfg = load_bundle(bundle)
+    return cfg.process is not None and cfg.process.terminal

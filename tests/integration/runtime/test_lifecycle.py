@@ -247,3 +247,26 @@ def _read_until(fd: int, marker: bytes, timeout: float = 5) -> bytes:
             except OSError:
                 break
     return out
+
+
+def test_run_terminal_without_console_socket(make_bundle: Callable[..., Bundle], sampan: Runtime) -> None:
+    """`run` in a terminal with terminal=true: the runtime proxies the pty, like runc."""
+    import pty
+
+    def edit(spec: dict[str, Any]) -> None:
+        spec["process"]["terminal"] = True
+
+    b = make_bundle(["sh"], edit)
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(sampan.binary, [sampan.binary, "--root", sampan.root, "run", "-b", b.path, "tty1"])
+    try:
+        _read_until(fd, b"# ")
+        os.write(fd, b"\x1b[1;1R")  # busybox's shell asks where the cursor is
+        os.write(fd, b"tty; echo marker-$((6*7)); exit 5\n")
+        out = _read_until(fd, b"marker-42")
+        assert b"/dev/pts/0" in out and b"marker-42" in out
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 5
+    finally:
+        os.close(fd)
