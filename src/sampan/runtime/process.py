@@ -64,6 +64,7 @@ class ProcessSetup:
         self.personality = personality
         self.set_groups = set_groups
         self._prog: bytes | None = None
+        self._flags = 0
         self.env = env_dict(proc.env)
         self.path = ""
         if seccomp is not None:
@@ -84,7 +85,7 @@ class ProcessSetup:
         if self.personality is not None:
             self.sc.personality(self.personality)
         if self.seccomp is not None:
-            self._prog = compile_seccomp(self.seccomp)
+            self._prog, self._flags = compile_seccomp(self.seccomp)
 
     def resolve(self) -> str:
         if "HOME" not in self.env:
@@ -96,7 +97,7 @@ class ProcessSetup:
         if self.proc.no_new_privileges:
             self.sc.prctl(s.PR_SET_NO_NEW_PRIVS, 1)
         elif self._prog is not None:
-            install_seccomp(self._prog)
+            install_seccomp(self._prog, self._flags)
             self._prog = None
         c = self.proc.capabilities
         top = caps.last_cap()
@@ -134,7 +135,7 @@ class ProcessSetup:
     def exec(self, preserve_fds: int = 0) -> None:
         """Last step: late seccomp, close inherited fds, execve. Does not return."""
         if self._prog is not None:
-            install_seccomp(self._prog)
+            install_seccomp(self._prog, self._flags)
         mark_cloexec(3 + preserve_fds)
         os.execve(self.path, list(self.proc.args), self.env)
 
@@ -161,17 +162,19 @@ def preload_seccomp() -> None:
         pass
 
 
-def compile_seccomp(profile: dict) -> bytes:
+def compile_seccomp(profile: dict) -> tuple[bytes, int]:
+    """(BPF program, seccomp(2) flags) for an OCI linux.seccomp object."""
     try:
+        from sampan.linux.seccomp import flags_value
         from sampan.runtime.seccomp import compile_filter
     except ImportError:
         raise System("seccomp is configured but this build has no seccomp support (sampan.runtime.seccomp)")
-    return compile_filter(profile)
+    return compile_filter(profile), flags_value(profile.get("flags") or [])
 
 
-def install_seccomp(prog: bytes) -> None:
+def install_seccomp(prog: bytes, flags: int) -> None:
     try:
         from sampan.linux.seccomp import install_filter
     except ImportError:
         raise System("seccomp is configured but this build cannot install filters (sampan.linux.seccomp)")
-    install_filter(prog)
+    install_filter(prog, flags=flags)

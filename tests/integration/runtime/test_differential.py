@@ -31,6 +31,7 @@ ls -l /dev | grep -v total | while read -r mode links o g rest; do echo "dev $mo
 echo "touch_root=$(touch /x 2>/dev/null && echo ok || echo denied)"
 echo "touch_tmp=$(touch /tmp/x 2>/dev/null && echo ok || echo denied)"
 echo "masked_kcore=$(stat -c %s /proc/kcore)"
+echo "mkdir=$(mkdir /tmp/sc 2>&1)"
 echo "---mountinfo"
 cat /proc/self/mountinfo
 """
@@ -63,6 +64,9 @@ def _edit(tmp: str) -> Callable[[dict[str, Any]], None]:
         spec["linux"]["resources"] = {"memory": {"limit": 64 * 1024 * 1024}, "pids": {"limit": 100},
                                       "devices": [{"allow": False, "access": "rwm"}]}
         spec["linux"]["namespaces"].append({"type": "cgroup"})
+        spec["linux"]["seccomp"] = {
+            "defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"],
+            "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}
         spec["linux"]["devices"] = [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229,
                                      "fileMode": 0o640, "uid": 0, "gid": 10}]
 
@@ -97,6 +101,8 @@ def test_same_view_as_runc(make_bundle: Callable[..., Bundle], sampan: Runtime, 
     assert ours_lines == runc_lines, "\n".join(difflib.unified_diff(runc_lines, ours_lines, lineterm=""))
     assert our_mounts == runc_mounts
     assert "hostname=difftest" in ours_lines and "id=uid=1000(user) gid=1000 groups=10,20" in ours_lines
+    assert "Seccomp:\t2" in ours_lines and "mkdir=mkdir: can't create directory '/tmp/sc': Operation not permitted" \
+        in ours_lines
     assert "mem_limit=67108864" in ours_lines and "touch_root=denied" in ours_lines
 
 
