@@ -8,7 +8,6 @@ component as if `dest` were `/`, following symlinks made by earlier entries only
 
 from __future__ import annotations
 
-import io
 import logging
 import os
 import posixpath
@@ -38,12 +37,20 @@ class ApplyResult:
 
 
 def apply_layer(stream: BinaryIO, dest: str, *, compression: str, whiteouts: str) -> ApplyResult:
-    """Extract a (compressed) layer stream under `dest`; `compression` may also be "auto"."""
+    """Extract a (compressed) layer stream under `dest`.
+
+    `compression` ("gzip", "zstd", "" or "auto") is only a hint: like Docker, the stream's
+    magic bytes decide, since registries and builders sometimes mislabel layers.
+    """
     if whiteouts not in ("overlay", "native"):
         raise InvalidArgument(f"unknown whiteout mode {whiteouts!r}")
-    if compression == "auto":
-        compression, stream = _sniff(stream)
-    src = decompressor(stream, compression)
+    if compression not in ("gzip", "zstd", "", "auto"):
+        raise InvalidArgument(f"unsupported layer compression {compression!r}")
+    head = _read_head(stream, 8)
+    detected = detect_compression(head)
+    if compression not in ("auto", detected):
+        log.debug("layer labelled %r is actually %r", compression, detected or "uncompressed")
+    src = decompressor(_Prepended(head, stream), detected)  # type: ignore[arg-type]
     try:
         reader = ts.TarReader(src)
         applier = _Applier(dest, whiteouts)
@@ -54,27 +61,66 @@ def apply_layer(stream: BinaryIO, dest: str, *, compression: str, whiteouts: str
     except SampanError:
         raise
     except CORRUPTION_ERRORS as e:
-        raise DataLoss(f"failed to register layer: corrupt {compression or 'tar'} stream: {e}") from e
+        raise DataLoss(f"failed to register layer: corrupt {detected or 'tar'} stream: {e}") from e
     except (OSError, ValueError) as e:
         raise System(f"failed to register layer: {e}") from e
     finally:
-        if src is not stream:
-            src.close()
+        src.close()
     _drain(stream)  # the caller may be digesting the compressed stream as we read it
     return ApplyResult(diff_id, size)
+
+
+def _read_head(stream: BinaryIO, n: int) -> bytes:
+    head = b""
+    while len(head) < n:
+        chunk = stream.read(n - len(head))
+        if not chunk:
+            break
+        head += chunk
+    return head
+
+
+class _Prepended:
+    """`stream` with `head` (already read from it) put back in front."""
+
+    def __init__(self, head: bytes, stream: BinaryIO) -> None:
+        self._head = memoryview(head)
+        self._stream = stream
+        self._readinto = getattr(stream, "readinto", None)
+
+    def read(self, n: int = -1) -> bytes:
+        if self._head:
+            if n is None or n < 0:
+                out = bytes(self._head) + self._stream.read()
+                self._head = memoryview(b"")
+                return out
+            out = bytes(self._head[:n])
+            self._head = self._head[n:]
+            return out
+        return self._stream.read(n)
+
+    def readinto(self, buf: bytearray | memoryview) -> int:
+        if self._head:
+            k = min(len(buf), len(self._head))
+            buf[:k] = self._head[:k]
+            self._head = self._head[k:]
+            return k
+        if self._readinto is not None:
+            return int(self._readinto(buf) or 0)
+        data = self._stream.read(len(buf))
+        buf[: len(data)] = data
+        return len(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        """The caller owns the underlying stream."""
 
 
 def _drain(stream: BinaryIO) -> None:
     while stream.read(1 << 20):
         pass
-
-
-def _sniff(stream: BinaryIO) -> tuple[str, BinaryIO]:
-    peek = getattr(stream, "peek", None)
-    if peek is None:
-        buffered = io.BufferedReader(stream, 1 << 16)  # type: ignore[type-var]
-        return detect_compression(buffered.peek(8)[:8]), buffered
-    return detect_compression(peek(8)[:8]), stream
 
 
 def clean_name(name: str, dest: str) -> str:

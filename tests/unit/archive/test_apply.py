@@ -208,3 +208,21 @@ def test_truncated_gzip_is_data_loss(dest: Path) -> None:
     blob = compress(tar_bytes([Entry("a", data=os.urandom(100_000))]), "gzip")
     with pytest.raises(DataLoss):
         apply_layer(io.BytesIO(blob[:50_000]), str(dest), compression="gzip", whiteouts="native")
+
+
+@pytest.mark.parametrize(("actual", "label"), [("gzip", ""), ("zstd", "gzip"), ("", "zstd"), ("gzip", "zstd")])
+def test_mislabelled_layers_are_sniffed(dest: Path, actual: str, label: str) -> None:
+    tar = tar_bytes([Entry("f", data=b"data" * 1000)])
+    r = apply_layer(io.BytesIO(compress(tar, actual)), str(dest), compression=label, whiteouts="native")
+    assert r.diff_id == "sha256:" + hashlib.sha256(tar).hexdigest()
+    assert (dest / "f").read_bytes() == b"data" * 1000
+
+
+def test_unsupported_compression_label(dest: Path) -> None:
+    with pytest.raises(InvalidArgument):
+        apply_layer(io.BytesIO(b""), str(dest), compression="xz", whiteouts="native")
+
+
+def test_empty_stream_is_an_empty_layer(dest: Path) -> None:
+    r = apply_layer(io.BytesIO(b""), str(dest), compression="", whiteouts="native")
+    assert (r.diff_id, r.size) == ("sha256:" + hashlib.sha256(b"").hexdigest(), 0)
