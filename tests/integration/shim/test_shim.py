@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+import sampan
 from sampan import errdefs
 from sampan.shim import wire
 from sampan.shim.client import ShimClient, read_exit, stop_zygote
@@ -317,3 +318,24 @@ def test_big_stdin_round_trip_through_cat(shim_env: ShimEnv) -> None:
     assert client.wait(timeout=10).exit_code == 0
     sock.close()
     client.delete()
+
+
+def test_foreground_mode(shim_env: ShimEnv) -> None:
+    cid, bundle, state_dir, log_path = shim_env.prepare(["sh", "-c", "echo fg"])
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(sampan.__file__))))
+    proc = subprocess.Popen([sys.executable, "-S", "-m", "sampan.shim.main", "--foreground", "--id", cid,
+                             "--bundle", bundle, "--state-dir", state_dir, "--runtime", shim_env.runtime,
+                             "--runtime-root", shim_env.runtime_root, "--log-path", log_path],
+                            stdout=subprocess.PIPE, env=env)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline() == b"ok\n"
+        client = ShimClient.connect(state_dir)
+        client.start()
+        assert client.wait(timeout=10).exit_code == 0
+        client.delete()
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert [e["log"] for e in read_log(log_path)] == ["fg\n"]
