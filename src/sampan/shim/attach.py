@@ -3,12 +3,14 @@
 Output is framed with stdcopy for a container without a terminal, raw with one. A slow client
 holds the container back (like Docker's attach): while any client has more than HIGH_WATER bytes
 unsent, the hub asks the output pump to pause, and resumes it under LOW_WATER. Bytes a client
-sends are the container's stdin; its half-close closes the container's stdin when it asked to.
+sends are the container's stdin; its half-close closes the container's stdin when it asked to
+(a client that vanishes altogether, like a killed daemon, leaves stdin open).
 """
 
 from __future__ import annotations
 
 import os
+import select
 import selectors
 import socket
 from collections.abc import Callable
@@ -190,7 +192,7 @@ class AttachHub:
             self._stdin_from(client, data)
             return
         client.reading = False
-        if client.stdin and client.close_stdin:
+        if client.stdin and client.close_stdin and not _hung_up(client.fd):
             self.stdin.close()
         self._update(client)
 
@@ -233,3 +235,14 @@ class AttachHub:
         elif self.paused and backlog < LOW_WATER:
             self.paused = False
             self.on_pause(False)
+
+
+def _hung_up(fd: int) -> bool:
+    """The peer closed its whole socket (it died, e.g. the daemon), rather than half-closing.
+
+    Only a half-close means "stdin is done": a daemon that dies must not close the stdin of the
+    containers it was attached to, so that it can attach again after its restart.
+    """
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    return any(events & select.POLLHUP for _, events in poller.poll(0))

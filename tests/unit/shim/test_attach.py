@@ -141,3 +141,20 @@ def test_control_server_answers_in_order_and_rejects_garbage(loop: Loop, tmp_pat
     client.close()
     server.close()
     assert not os.path.exists(os.path.join(tmp_path, "s.sock"))
+
+
+def test_a_vanished_client_leaves_stdin_open(loop: Loop) -> None:
+    stdin = Pipe()
+    sink = StdinSink(loop, stdin.w)
+    hub = AttachHub(loop, tty=False, stdin=sink)
+    ours, theirs = socket.socketpair()
+    hub.add(theirs, stdin=True, stdout=True, stderr=True, close_stdin=True)
+    ours.sendall(b"a")
+    spin(loop)
+    ours.close()  # the whole socket, as when the daemon is killed
+    spin(loop)
+    assert stdin.read() == b"a"
+    assert stdin.read() == b"<nothing>"  # still open for the next attach
+    sink.abandon()
+    hub.close_all()
+    os.close(stdin.r)
