@@ -339,3 +339,26 @@ def test_foreground_mode(shim_env: ShimEnv) -> None:
             proc.kill()
             proc.wait()
     assert [e["log"] for e in read_log(log_path)] == ["fg\n"]
+
+
+def test_killed_daemon_leaves_stdin_for_the_next_one(shim_env: ShimEnv) -> None:
+    cid, bundle, state_dir, log_path = shim_env.prepare(["cat"])
+    code = (
+        "import os, signal, time; from sampan.shim.client import ShimClient;"
+        f"c = ShimClient.spawn({cid!r}, {bundle!r}, {state_dir!r}, runtime={shim_env.runtime!r},"
+        f" runtime_root={shim_env.runtime_root!r}, log_path={log_path!r}, stdin=True);"
+        "s = c.attach(stdin=True); c.start(); s.sendall(b'before\\n'); time.sleep(0.2);"
+        "os.kill(os.getpid(), signal.SIGKILL)"
+    )
+    daemon = subprocess.run([sys.executable, "-c", code], timeout=30, check=False)
+    assert daemon.returncode == -9
+    client = ShimClient.connect(state_dir)
+    assert client.state().status == "running"
+    sock = client.attach(stdin=True)
+    sock.sendall(b"after\n")
+    sock.shutdown(socket.SHUT_WR)
+    assert demux(sock) == (b"after\n", b"")
+    assert client.wait(timeout=10).exit_code == 0
+    assert [e["log"] for e in read_log(log_path)] == ["before\n", "after\n"]
+    sock.close()
+    client.delete()
