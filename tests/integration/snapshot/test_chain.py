@@ -131,3 +131,27 @@ def test_auto_picks_overlay_here(tmp_path: Path) -> None:
         assert [n for n in os.listdir(s.root) if n.startswith(".overlay-probe")] == []
     finally:
         s.close()
+
+
+def test_busybox_rootfs_runs(sn: Snapshotter, target: str) -> None:
+    """A real rootfs from a busybox layer plus a layer that deletes an applet."""
+    import subprocess
+
+    from tests.support.images import busybox_entries
+
+    layers = [busybox_entries(), [Entry("bin", "dir", mode=0o755), Entry("bin/.wh.false"), Entry("hi", data=b"hi\n")]]
+    parent = None
+    for i, entries in enumerate(layers):
+        sn.prepare(f"x{i}", parent)
+        path, whiteouts = sn.apply_dir(f"x{i}")
+        apply_layer(io.BytesIO(compress(tar_bytes(entries), "zstd")), path, compression="zstd", whiteouts=whiteouts)
+        sn.commit(f"bb{i}", f"x{i}")
+        parent = f"bb{i}"
+    mount_all(sn.prepare("run", parent), target)
+    out = subprocess.run(["chroot", target, "/bin/cat", "/hi"], capture_output=True, check=True).stdout
+    assert out == b"hi\n"
+    assert not os.path.lexists(f"{target}/bin/false")
+    assert os.path.islink(f"{target}/bin/true")
+    unmount_all(target)
+    for key in ("run", "bb1", "bb0"):
+        sn.remove(key)
