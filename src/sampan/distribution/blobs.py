@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 
 MAX_RESUMES = 3
 RESUME_BACKOFF = (0.05, 0.2, 0.5)
+#: reading this much after a resume earns the reader a fresh set of retries
+PROGRESS_RESETS_RETRIES = 8 * 1024 * 1024
 _CONTENT_RANGE_RE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
 _SKIP_CHUNK = 1024 * 1024
 
@@ -38,6 +40,8 @@ class BlobReader:
         self._pos = offset
         self._ex: Exchange | None = None
         self._closed = False
+        self._failures = 0  # resumes since the last real progress
+        self._resumed_at = offset
         for attempt in range(MAX_RESUMES + 1):
             try:
                 self._open(first=True)
@@ -96,7 +100,6 @@ class BlobReader:
             view = view[:remaining]
         if not len(view):
             return 0
-        failures = 0
         while True:
             error: BaseException | None = None
             n = 0
@@ -111,16 +114,19 @@ class BlobReader:
             if error is None and self._ex is not None and (self.size <= 0 or self._pos >= self.size):
                 self._finish()
                 return 0
-            failures += 1
+            if self._pos - self._resumed_at >= PROGRESS_RESETS_RETRIES:
+                self._failures = 0  # it broke again after real progress: a fresh budget
+            self._failures += 1
+            self._resumed_at = self._pos
             self._drop()
-            if failures > MAX_RESUMES:
+            if self._failures > MAX_RESUMES:
                 raise errdefs.DataLoss(
                     f"failed to read blob {self.digest}: unexpected EOF at {self._pos} of {self.size} bytes"
                     + (f" ({error})" if error else "")
                 )
             log.info("blob %s broke at %d of %d bytes (%s); resuming", self.digest, self._pos, self.size,
                      error or "short response")
-            time.sleep(RESUME_BACKOFF[min(failures - 1, len(RESUME_BACKOFF) - 1)])
+            time.sleep(RESUME_BACKOFF[min(self._failures - 1, len(RESUME_BACKOFF) - 1)])
             try:
                 self._open()
             except (errdefs.System, errdefs.Unavailable, *TRANSFER_ERRORS) as e:
