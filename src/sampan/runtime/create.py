@@ -97,7 +97,7 @@ def create(root: str, cid: str, opts: CreateOptions) -> Container:
 
 def _spawn(c: Container, cfg: Config, opts: CreateOptions, mgr: Any, bundle: str) -> tuple[int, int]:
     from sampan.runtime.hooks import run_hooks
-    from sampan.runtime.init import InitContext, stage1
+    from sampan.runtime.init import InitContext, needs_go, new_namespaces, stage1
     from sampan.runtime.sync import Channel
 
     parent, child_end = Channel.pair()
@@ -107,7 +107,7 @@ def _spawn(c: Container, cfg: Config, opts: CreateOptions, mgr: Any, bundle: str
 
         console_sock = connect(opts.console_socket)
     fifo_fd = os.open(c.fifo, os.O_PATH | os.O_CLOEXEC)
-    ctx = InitContext(cfg, child_end, fifo_fd, console_sock, opts.no_pivot, opts.preserve_fds)
+    ctx = InitContext(cfg, child_end, fifo_fd, console_sock, opts.no_pivot, opts.preserve_fds, mgr.paths())
     s.Syscalls().prctl(s.PR_SET_CHILD_SUBREAPER, 1)
     pid = os.fork()
     if pid == 0:
@@ -119,14 +119,18 @@ def _spawn(c: Container, cfg: Config, opts: CreateOptions, mgr: Any, bundle: str
         console_sock.close()
     init_pid = 0
     try:
-        mgr.apply(pid)
-        if cfg.linux.resources:
-            mgr.set(cfg.linux.resources)
+        new = new_namespaces(cfg)
+        mgr.apply(pid)  # the child goes on meanwhile unless it needs "go" (see init.needs_go)
         msg = parent.expect("userns", "creating namespaces")
         if msg.get("new"):
             write_id_maps(pid, cfg)
-        parent.send("go")
+        if needs_go(new):
+            parent.send("go")
         init_pid = int(parent.expect("pid", "creating the container init")["pid"])
+        if not needs_go(new):
+            mgr.apply(init_pid)  # forked before its parent was moved: move it too
+        if cfg.linux.resources:
+            mgr.set(cfg.linux.resources)
         os.waitpid(pid, 0)
         pid = 0
         parent.expect("mounted", "setting up the rootfs")

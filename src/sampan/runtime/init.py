@@ -29,6 +29,7 @@ class InitContext(NamedTuple):
     console: Any = None  # a socket connected to --console-socket
     no_pivot: bool = False
     preserve_fds: int = 0
+    cgroup_paths: dict[str, str] = {}
 
 
 def describe(e: BaseException) -> str:
@@ -56,16 +57,14 @@ def stage1(ctx: InitContext) -> NoReturn:
                     fds[ns.type] = os.open(ns.path, os.O_RDONLY | os.O_CLOEXEC)
                 except OSError as e:
                     raise OSError(e.errno, f"open {ns.type} namespace {ns.path}: {e.strerror}")
-        new = 0
-        for ns in lx.namespaces:
-            if not ns.path:
-                new |= NAMESPACES[ns.type]
+        new = new_namespaces(ctx.cfg)
         if "user" in fds:
             sc.setns(fds.pop("user"), s.CLONE_NEWUSER)
         if new & s.CLONE_NEWUSER:
             sc.unshare(s.CLONE_NEWUSER)
         ctx.chan.send("userns", new=bool(new & s.CLONE_NEWUSER))
-        ctx.chan.expect("go", "waiting for the runtime")
+        if needs_go(new):
+            ctx.chan.expect("go", "waiting for the runtime")
         if new & s.CLONE_NEWUSER or lx.namespace("user"):
             os.setresgid(0, 0, 0)
             os.setresuid(0, 0, 0)
@@ -82,6 +81,21 @@ def stage1(ctx: InitContext) -> NoReturn:
         os._exit(0)
     except BaseException as e:
         _fail(ctx.chan, e)
+
+
+def new_namespaces(cfg: Config) -> int:
+    flags = 0
+    for ns in cfg.linux.namespaces:
+        if not ns.path:
+            flags |= NAMESPACES[ns.type]
+    return flags
+
+
+def needs_go(new: int) -> bool:
+    """Wait for the parent before unsharing when it must act first: uid/gid maps for a new user
+    namespace, cgroup placement before a cgroup namespace is rooted. Otherwise the parent moves
+    us (and then the init) into the cgroup while we go on: that write can take a grace period."""
+    return bool(new & (s.CLONE_NEWUSER | s.CLONE_NEWCGROUP))
 
 
 def _preload(cfg: Config) -> None:
@@ -114,7 +128,7 @@ def stage2(ctx: InitContext, sc: s.Syscalls) -> NoReturn:
     try:
         os.setsid()
         fifo_fd = ctx.fifo_fd
-        builder = RootfsBuilder(sc, cfg)
+        builder = RootfsBuilder(sc, cfg, ctx.cgroup_paths)
         builder.prepare()
         pts = None
         if proc.terminal:

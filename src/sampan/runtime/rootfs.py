@@ -46,10 +46,11 @@ def mount_flags_of(path: str) -> int:
 
 
 class RootfsBuilder:
-    def __init__(self, sc: s.Syscalls, cfg: Config) -> None:
+    def __init__(self, sc: s.Syscalls, cfg: Config, cgroup_paths: dict[str, str] | None = None) -> None:
         self.sc = sc
         self.cfg = cfg
         self.root = cfg.root_path
+        self.cgroup_paths = cgroup_paths or {}  # host dirs of the container's cgroups
 
     # --- before pivot ------------------------------------------------------------------------
     def prepare(self) -> None:
@@ -147,7 +148,9 @@ class RootfsBuilder:
                 fstype = "cgroup" if key else "cgroup2"
                 self.sc.mount(fstype, sub, fstype, flags & ~(s.MS_BIND | s.MS_REC | s.MS_REMOUNT), key or None)
                 continue
-            src = os.path.join(mountpoint, own.get(key, "/").lstrip("/"))
+            src = next((p for p in self.cgroup_paths.values()
+                        if (p == mountpoint or p.startswith(mountpoint + "/")) and os.path.isdir(p)),
+                       os.path.join(mountpoint, own.get(key, "/").lstrip("/")))
             self.sc.mount(src, sub, "bind", s.MS_BIND | s.MS_REC)
             self.remount(sub, s.MS_BIND | (flags & (s.MS_RDONLY | s.MS_NOSUID | s.MS_NODEV | s.MS_NOEXEC)))
 

@@ -19,6 +19,7 @@ class Channel:
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self._buf = b""
+        self._early: list[dict[str, Any]] = []  # messages that arrived before they were expected
 
     @classmethod
     def pair(cls) -> tuple[Channel, Channel]:
@@ -41,15 +42,23 @@ class Channel:
         return msg
 
     def expect(self, kind: str, what: str) -> dict[str, Any]:
-        """Wait for `kind`; an "error" message or EOF become a System error."""
-        msg = self.recv()
-        if msg is None:
-            raise System(f"{what}: container init exited without reporting")
-        if msg.get("type") == "error":
-            raise System(msg.get("message", "container init failed"))
-        if msg.get("type") != kind:
-            raise System(f"{what}: unexpected message {msg.get('type')!r} from container init")
-        return msg
+        """Wait for `kind`; an "error" message or EOF become a System error. Two processes
+        (stage1 and the init it forks) write to one channel, so other kinds may come first:
+        they are kept for a later expect."""
+        for i, early in enumerate(self._early):
+            if early.get("type") == kind:
+                return self._early.pop(i)
+        while True:
+            msg = self.recv()
+            if msg is None:
+                raise System(f"{what}: container init exited without reporting")
+            if msg.get("type") == "error":
+                raise System(msg.get("message", "container init failed"))
+            if msg.get("type") == kind:
+                return msg
+            if len(self._early) > 8:
+                raise System(f"{what}: unexpected message {msg.get('type')!r} from container init")
+            self._early.append(msg)
 
     def fileno(self) -> int:
         return self.sock.fileno()
