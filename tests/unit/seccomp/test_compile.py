@@ -266,3 +266,21 @@ def test_native_arch_default() -> None:
     prog = compile_filter({"defaultAction": "SCMP_ACT_ALLOW"})
     native = AUDIT_ARCH_X86_64 if os.uname().machine == "x86_64" else AUDIT_ARCH_AARCH64
     assert run(prog, seccomp_data(0, native)) == ALLOW
+
+
+def test_enosys_above_the_highest_named_syscall() -> None:
+    profile = {"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"],
+               "syscalls": [{"names": ["read", "mkdirat"], "action": "SCMP_ACT_ALLOW"}]}
+    prog = compile_filter(profile, arch="x86_64")
+    assert decide(prog, "mkdirat") == ALLOW
+    assert decide(prog, "write") == errno_ret(1)
+    assert decide(prog, "clone3") == errno_ret(38)  # 435 > mkdirat (258): newer than the profile
+    assert decide(prog, "clone3", arch=AUDIT_ARCH_I386, table=tables.I386) == errno_ret(38)
+    assert decide(prog, "fork", arch=AUDIT_ARCH_I386, table=tables.I386) == errno_ret(1)
+    profile["defaultAction"] = "SCMP_ACT_ALLOW"
+    profile["syscalls"] = [{"names": ["read"], "action": "SCMP_ACT_ERRNO"}]
+    prog = compile_filter(profile, arch="x86_64")
+    assert decide(prog, "clone3") == ALLOW  # no stub under a permissive default
+    docker = compile_filter(_docker(), arch="x86_64")
+    assert decide(docker, "file_setattr") == errno_ret(38)  # 469: newer than Docker's profile
+    assert decide(docker, "removexattrat") == ALLOW

@@ -22,8 +22,10 @@ from .consts import (
     AUDIT_ARCH_X86_64,
     BAD_ARCH_RET,
     COMPATIBLE,
+    ENOSYS,
     EPERM,
     RET_DATA,
+    RET_ERRNO,
     X32_SYSCALL_BIT,
     arch_name,
     syscall_table,
@@ -104,7 +106,8 @@ class _Compiler:
         p.ret(BAD_ARCH_RET)
         return p.assemble()
 
-    def _syscalls(self, arch: str) -> list[tuple[int, list[Rule]]]:
+    def _syscalls(self, arch: str) -> tuple[list[tuple[int, list[Rule]]], int]:
+        """(number, rules) for the syscalls with rules, and the highest number the profile names."""
         table = syscall_table(arch) or {}
         by_nr: dict[int, list[Rule]] = {}
         for rule in self.profile.rules:
@@ -121,14 +124,23 @@ class _Compiler:
             if len(ordered) == 1 and not ordered[0].args and self._value(ordered[0]) == self.default:
                 continue
             out.append((nr, ordered))
-        return out
+        return out, max(by_nr, default=-1)
 
     def _value(self, rule: Rule) -> int:
         return action_value(rule.action, rule.errno_ret, self.profile.default_errno)
 
     def _dispatch(self, arch: str) -> None:
-        """Search tree over the numbers (accumulator holds nr); every path ends in a `ret`."""
-        self._tree(self._syscalls(arch))
+        """Search tree over the numbers (accumulator holds nr); every path ends in a `ret`.
+
+        Like runc, numbers above the highest one the profile names get ENOSYS under a restrictive
+        default: they are syscalls newer than the profile, and libc falls back on ENOSYS only."""
+        entries, highest = self._syscalls(arch)
+        if highest >= 0 and self.profile.default_action not in ("SCMP_ACT_ALLOW", "SCMP_ACT_LOG"):
+            known = self.prog.label("known")
+            self.prog.jump(bpf.JMP_JGT_K, highest, None, known)
+            self.prog.ret(RET_ERRNO | ENOSYS)
+            self.prog.place(known)
+        self._tree(entries)
 
     def _tree(self, entries: list[tuple[int, list[Rule]]]) -> None:
         p = self.prog

@@ -21,6 +21,7 @@ RET_ALLOW = 0x7FFF0000
 RET_DATA = 0x0000FFFF
 
 EPERM = 1
+ENOSYS = 38
 # What a syscall from an architecture the filter does not cover gets (libseccomp kills too).
 BAD_ARCH_RET = RET_KILL_PROCESS
 
