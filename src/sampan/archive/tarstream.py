@@ -198,6 +198,8 @@ class TarReader:
                 raise InvalidArgument("invalid tar header: checksum mismatch")
             typ = raw[156:157]
             size = _num(raw[124:136])
+            if size < 0:
+                raise InvalidArgument("invalid tar header: negative size")
             if typ in (_PAX, _PAX_GLOBAL):
                 records = _parse_pax(self._read_data(size))
                 if typ == _PAX:
@@ -259,6 +261,8 @@ class TarReader:
         )
         if pax:
             _apply_pax(hdr, pax)
+        if hdr.size < 0 or hdr.uid < 0 or hdr.gid < 0:
+            raise InvalidArgument(f"invalid tar header: negative size or id for {hdr.name!r}")
         return hdr
 
     def copy_to(self, fd: int) -> None:

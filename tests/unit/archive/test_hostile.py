@@ -184,3 +184,29 @@ def test_clean_name() -> None:
         clean_name("../x", "/d")
     with pytest.raises(InvalidArgument, match="NUL"):
         clean_name("a\x00b", "/d")
+
+
+@pytest.mark.parametrize("key", ["size", "uid", "gid"])
+def test_negative_pax_numbers_are_errors(box: Box, key: str) -> None:
+    import tarfile
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tf:
+        info = tarfile.TarInfo("f")
+        info.pax_headers = {key: "-5"}
+        tf.addfile(info, io.BytesIO(b""))
+    with pytest.raises(InvalidArgument, match="negative"):
+        apply_layer(io.BytesIO(buf.getvalue()), str(box.dest), compression="", whiteouts="native")
+    box.check()
+
+
+def test_huge_pax_record_is_refused(box: Box) -> None:
+    import tarfile
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tf:
+        info = tarfile.TarInfo("f")
+        info.pax_headers = {"comment": "x" * (17 << 20)}
+        tf.addfile(info, io.BytesIO(b""))
+    with pytest.raises(InvalidArgument, match="too large"):
+        apply_layer(io.BytesIO(buf.getvalue()), str(box.dest), compression="", whiteouts="native")
