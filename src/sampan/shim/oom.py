@@ -15,20 +15,27 @@ CGROUP_ROOT = "/sys/fs/cgroup"
 
 def counter_files(pid: int, root: str = CGROUP_ROOT) -> list[str]:
     """The files that hold the oom_kill count of pid's memory cgroup (those that exist)."""
-    files = []
     try:
         with open(f"/proc/{pid}/cgroup") as f:
             lines = f.read().splitlines()
     except OSError:
         return []
-    for line in lines:
+    return [f for f in candidate_files(lines, root) if os.path.exists(f)]
+
+
+def candidate_files(cgroup_lines: list[str], root: str = CGROUP_ROOT) -> list[str]:
+    """Where the counters of the cgroups named in /proc/PID/cgroup lines would be."""
+    files = []
+    for line in cgroup_lines:
         _, controllers, path = line.split(":", 2)
+        if path == "/":  # the root cgroup counts the whole host's OOM kills, not the container's
+            continue
         if "memory" in controllers.split(","):
             files.append(os.path.join(root, "memory", path.lstrip("/"), "memory.oom_control"))
         elif controllers == "":
             for base in (root, os.path.join(root, "unified")):
                 files.append(os.path.join(base, path.lstrip("/"), "memory.events"))
-    return [f for f in files if os.path.exists(f)]
+    return files
 
 
 def oom_kills(files: list[str]) -> int:
