@@ -12,6 +12,7 @@ import hashlib
 import json
 import re
 import socket
+import ssl
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,6 +44,8 @@ class FakeRegistry:
     seen: list[Seen] = field(default_factory=list)
     tokens_issued: int = 0
     token_expires_in: int = 300
+    bad_requests: int = 0  # requests http.server could not parse (e.g. a TLS hello on plain HTTP)
+    tls: ssl.SSLContext | None = None  # serve HTTPS with this context
     lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
 
@@ -54,6 +57,8 @@ class FakeRegistry:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), H)
         self._server.daemon_threads = True
+        if self.tls is not None:
+            self._server.socket = self.tls.wrap_socket(self._server.socket, server_side=True)
         threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
         return self
 
@@ -70,6 +75,10 @@ class FakeRegistry:
     @property
     def host(self) -> str:
         return f"127.0.0.1:{self.port}"
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls is not None else "http"
 
     def add_manifest(self, repo: str, ref: str, body: bytes, media_type: str) -> str:
         self.manifests[f"{repo}:{ref}"] = (body, media_type)
@@ -95,6 +104,11 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        with self.reg.lock:
+            self.reg.bad_requests += 1
+        super().send_error(code, message, explain)
 
     def reply(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None,
               content_length: int | None = None) -> None:
@@ -175,7 +189,7 @@ class Handler(BaseHTTPRequestHandler):
                 return True
             repo = _MANIFEST_RE.match(self.path) or _BLOB_RE.match(self.path)
             scope = f',scope="repository:{repo.group(1)}:pull"' if repo else ""
-            challenge = f'Bearer realm="http://{self.reg.host}/token",service="fake"{scope}'
+            challenge = f'Bearer realm="{reg.scheme}://{reg.host}/token",service="fake"{scope}'
             if header:
                 challenge += ',error="insufficient_scope"'
             self.error(401, "UNAUTHORIZED", "authentication required", {"WWW-Authenticate": challenge})

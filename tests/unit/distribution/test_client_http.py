@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from sampan import errdefs
 from sampan.distribution import AuthConfig, RegistryClient
@@ -325,3 +332,40 @@ def test_concurrent_blob_downloads_share_one_client(reg: FakeRegistry, client: R
     assert all(results[i] == blobs[i][1] for i in range(6))
     pings = reg.requests_to("/v2/")
     assert len([p for p in pings if p.path == "/v2/"]) == 1
+
+
+def test_plain_http_decision_is_remembered(reg: FakeRegistry, client: RegistryClient) -> None:
+    add_image(reg, "a/b", "v1")
+    for _ in range(3):
+        r = client.resolve(parse(f"{reg.host}/a/b:v1"))
+        client.fetch_blob_bytes(r.ref, r.manifest.config, 1 << 20)
+    assert reg.bad_requests == 1  # only the first TLS hello hit the plain-HTTP server
+
+
+def _self_signed(tmp_path: Path) -> ssl.SSLContext:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+            .sign(key, hashes.SHA256()))
+    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "key.pem").write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    return ctx
+
+
+def test_insecure_registry_over_https_skips_verification(tmp_path: Path) -> None:
+    reg = FakeRegistry(tls=_self_signed(tmp_path), auth="bearer", users={"u": "p"}).start()
+    try:
+        digest, _ = add_image(reg, "a/b", "v1")
+        with RegistryClient(auth=AuthConfig(username="u", password="p")) as c:
+            r = c.resolve(parse(f"{reg.host}/a/b:v1"))
+            assert r.digest == digest
+            assert c.fetch_blob_bytes(r.ref, r.manifest.layers[0], 1 << 20) == b"layer-bytes"
+        assert reg.bad_requests == 0
+        assert reg.tokens_issued == 1
+    finally:
+        reg.stop()
