@@ -145,7 +145,9 @@ def network_error(method: str, url: str, host: str, exc: BaseException) -> Netwo
     elif isinstance(exc, TimeoutError | socket.timeout):
         detail = f"dial tcp {host}: i/o timeout"
     elif isinstance(exc, ssl.SSLCertVerificationError):
-        detail = f"tls: failed to verify certificate: {exc.verify_message}"
+        detail = f"tls: failed to verify certificate: {_x509_reason(exc)}"
+    elif isinstance(exc, ssl.SSLError) and exc.reason in ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE"):
+        detail = "http: server gave HTTP response to HTTPS client"
     elif isinstance(exc, ssl.SSLError):
         detail = f"tls: {exc.reason or exc}"
     elif isinstance(exc, OSError) and exc.errno in (errno.ECONNRESET, errno.EPIPE):
@@ -155,3 +157,15 @@ def network_error(method: str, url: str, host: str, exc: BaseException) -> Netwo
     else:
         detail = str(exc) or type(exc).__name__
     return NetworkError(f'{verb} "{url}": {detail}')
+
+
+def _x509_reason(exc: ssl.SSLCertVerificationError) -> str:
+    """Go's x509 wording for the common verification failures."""
+    msg = str(exc.verify_message or exc)
+    if "self-signed" in msg or "local issuer" in msg or "self signed" in msg:
+        return "x509: certificate signed by unknown authority"
+    if "expired" in msg:
+        return "x509: certificate has expired or is not yet valid"
+    if "mismatch" in msg.lower():
+        return f"x509: certificate is not valid for this host ({msg})"
+    return f"x509: {msg}"

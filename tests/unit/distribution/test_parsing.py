@@ -121,3 +121,17 @@ def test_network_error_wording() -> None:
     assert str(e) == 'Head "http://h/v2/": read tcp h: connection reset by peer'
     e = network_error("GET", "http://h/v2/", "h", TimeoutError())
     assert "i/o timeout" in str(e)
+
+
+def test_tls_error_wording() -> None:
+    import ssl
+
+    wrong = ssl.SSLError(1, "wrong version")
+    wrong.reason = "WRONG_VERSION_NUMBER"
+    e = network_error("GET", "https://h:5000/v2/", "h:5000", wrong)
+    assert str(e) == 'Get "https://h:5000/v2/": http: server gave HTTP response to HTTPS client'
+    unknown = ssl.SSLCertVerificationError(1, "verify failed")
+    unknown.verify_message = "self-signed certificate"
+    e = network_error("GET", "https://h/v2/", "h", unknown)
+    assert str(e) == ('Get "https://h/v2/": tls: failed to verify certificate: '
+                      "x509: certificate signed by unknown authority")
