@@ -22,8 +22,10 @@ from sampan.shim.protocol import (
     ExitStatus,
     KillRequest,
     LogOptions,
+    PauseRequest,
     Request,
     ResizeRequest,
+    ResumeRequest,
     ShimState,
     ShutdownRequest,
     StartRequest,
@@ -115,6 +117,14 @@ class ShimClient:
 
     def kill(self, sig: int | str, all: bool = False) -> None:
         self._call(KillRequest(signal=parse_signal(sig), all=all))
+
+    def pause(self) -> None:
+        """Freeze the container (runtime pause)."""
+        self._call(PauseRequest())
+
+    def resume(self) -> None:
+        """Thaw a paused container (runtime resume)."""
+        self._call(ResumeRequest())
 
     def wait(self, timeout: float | None = None) -> ExitStatus:
         """Block until the container exited and its output is drained (None: no limit)."""

@@ -40,7 +40,7 @@ class ShimState:
     """The `state` response."""
 
     id: str
-    status: str  # created, running, stopped
+    status: str  # created, running, paused, stopped
     pid: int
     tty: bool = False
     attached: int = 0
@@ -126,9 +126,19 @@ class ShutdownRequest(Request):
     force: bool = False
 
 
+@dataclass(frozen=True)
+class PauseRequest(Request):
+    op: ClassVar[str] = wire.OP_PAUSE
+
+
+@dataclass(frozen=True)
+class ResumeRequest(Request):
+    op: ClassVar[str] = wire.OP_RESUME
+
+
 REQUEST_TYPES: dict[str, type[Request]] = {cls.op: cls for cls in (
     StateRequest, StartRequest, KillRequest, WaitRequest, ResizeRequest, AttachRequest, DeleteRequest,
-    ShutdownRequest)}
+    ShutdownRequest, PauseRequest, ResumeRequest)}
 
 
 def request_from_wire(data: dict[str, object]) -> Request:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sampan.shim.control import Conn
 from sampan.shim.runtime import RuntimeCommandError
-from sampan.shim.wire import CREATED, OPS, RUNNING, STOPPED, error
+from sampan.shim.wire import CREATED, OPS, PAUSED, RUNNING, STOPPED, error
 
 TYPE_CHECKING = False  # typing itself is not imported: it costs every shim 0.8 MiB
 if TYPE_CHECKING:
@@ -61,6 +61,26 @@ class RequestHandler:
         shim.runtime.kill(shim.opts.id, sig, bool(request.get("all", False)))
         conn.reply({})
 
+    def op_pause(self, conn: Conn, _request: dict[str, object]) -> None:
+        shim = self.shim
+        if shim.status != RUNNING:
+            conn.reply(error(f"container {shim.opts.id} is {shim.status}, not running", "Conflict"))
+            return
+        shim.runtime.pause(shim.opts.id)
+        if shim.status == RUNNING:
+            shim.status = PAUSED
+        conn.reply({})
+
+    def op_resume(self, conn: Conn, _request: dict[str, object]) -> None:
+        shim = self.shim
+        if shim.status != PAUSED:
+            conn.reply(error(f"container {shim.opts.id} is not paused", "Conflict"))
+            return
+        shim.runtime.resume(shim.opts.id)
+        if shim.status == PAUSED:
+            shim.status = RUNNING
+        conn.reply({})
+
     def op_wait(self, conn: Conn, _request: dict[str, object]) -> None:
         # A client may half-close after its request and still read the answer, so a wait is
         # kept until the exit; an answer to a client that went away just fails to send.
@@ -93,7 +113,7 @@ class RequestHandler:
     def op_delete(self, conn: Conn, request: dict[str, object]) -> None:
         shim = self.shim
         force = bool(request.get("force", False))
-        if shim.status == RUNNING and not force:
+        if shim.status in (RUNNING, PAUSED) and not force:
             conn.reply(error(f"cannot delete container {shim.opts.id} that is not stopped: running", "Conflict"))
             return
         shim.runtime.delete(shim.opts.id, force=force or shim.status != STOPPED)

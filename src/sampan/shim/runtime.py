@@ -95,6 +95,12 @@ class RuntimeDriver:
     def state_argv(self, cid: str) -> list[str]:
         return [*self.base(), "state", cid]
 
+    def pause_argv(self, cid: str) -> list[str]:
+        return [*self.base(), "pause", cid]
+
+    def resume_argv(self, cid: str) -> list[str]:
+        return [*self.base(), "resume", cid]
+
     # --- running ----------------------------------------------------------------------
     def create(self, cid: str, bundle: str, pid_file: str, stdio: tuple[int, int, int],
                console_socket: str | None = None) -> None:
@@ -114,6 +120,12 @@ class RuntimeDriver:
 
     def delete(self, cid: str, force: bool = False) -> None:
         self.check(self.delete_argv(cid, force))
+
+    def pause(self, cid: str) -> None:
+        self.check(self.pause_argv(cid))
+
+    def resume(self, cid: str) -> None:
+        self.check(self.resume_argv(cid))
 
     def state(self, cid: str) -> dict[str, object]:
         out = self.check(self.state_argv(cid))

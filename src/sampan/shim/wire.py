@@ -27,7 +27,9 @@ OP_RESIZE = "resize"
 OP_ATTACH = "attach"
 OP_DELETE = "delete"
 OP_SHUTDOWN = "shutdown"
-OPS = (OP_STATE, OP_START, OP_KILL, OP_WAIT, OP_RESIZE, OP_ATTACH, OP_DELETE, OP_SHUTDOWN)
+OP_PAUSE = "pause"
+OP_RESUME = "resume"
+OPS = (OP_STATE, OP_START, OP_KILL, OP_WAIT, OP_RESIZE, OP_ATTACH, OP_DELETE, OP_SHUTDOWN, OP_PAUSE, OP_RESUME)
 
 # A control line longer than this is a protocol error (requests are tiny).
 MAX_LINE = 64 * 1024
@@ -52,6 +54,7 @@ SHIM_LOG_NAME = "shim.log"
 # Container status as the shim sees it (OCI runtime state names).
 CREATED = "created"
 RUNNING = "running"
+PAUSED = "paused"
 STOPPED = "stopped"
 
 

@@ -362,3 +362,24 @@ def test_killed_daemon_leaves_stdin_for_the_next_one(shim_env: ShimEnv) -> None:
     assert [e["log"] for e in read_log(log_path)] == ["before\n", "after\n"]
     sock.close()
     client.delete()
+
+
+def test_pause_and_resume(shim_env: ShimEnv) -> None:
+    client, cid, _ = shim_env.spawn(["sleep", "1000"])
+    with pytest.raises(errdefs.Conflict):
+        client.pause()  # not running yet
+    client.start()
+    client.pause()
+    assert client.state().status == "paused"
+    state = subprocess.run([shim_env.runtime, "--root", shim_env.runtime_root, "state", cid], capture_output=True,
+                           check=True)
+    assert json.loads(state.stdout)["status"] == "paused"
+    with pytest.raises(errdefs.Conflict):
+        client.delete()  # paused counts as running
+    client.resume()
+    assert client.state().status == "running"
+    with pytest.raises(errdefs.Conflict):
+        client.resume()
+    client.kill(9)
+    assert client.wait(timeout=10).exit_code == 137
+    client.delete()

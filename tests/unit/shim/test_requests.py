@@ -30,6 +30,12 @@ class FakeRuntime:
     def delete(self, cid: str, force: bool = False) -> None:
         self._do("delete", cid, force)
 
+    def pause(self, cid: str) -> None:
+        self._do("pause", cid)
+
+    def resume(self, cid: str) -> None:
+        self._do("resume", cid)
+
 
 class FakeConn:
     def __init__(self) -> None:
@@ -150,3 +156,14 @@ def test_shutdown_refused_while_running() -> None:
     shim = FakeShim("running")
     assert call(shim, {"op": "shutdown", "force": True}) == {}
     assert shim.finished == [({}, False)]
+
+
+def test_pause_resume_states() -> None:
+    shim = FakeShim("created")
+    assert call(shim, {"op": "pause"})["kind"] == "Conflict"
+    shim.status = "running"
+    assert call(shim, {"op": "pause"}) == {} and shim.status == "paused"
+    assert call(shim, {"op": "delete"})["kind"] == "Conflict"
+    assert call(shim, {"op": "resume"}) == {} and shim.status == "running"
+    assert call(shim, {"op": "resume"})["kind"] == "Conflict"
+    assert shim.runtime.calls == [("pause", "c1"), ("resume", "c1")]

@@ -26,6 +26,8 @@ def test_plain_argvs() -> None:
     assert d.delete_argv("c1") == ["runc", "delete", "c1"]
     assert d.delete_argv("c1", force=True) == ["runc", "delete", "--force", "c1"]
     assert d.state_argv("c1") == ["runc", "state", "c1"]
+    assert d.pause_argv("c1") == ["runc", "pause", "c1"]
+    assert d.resume_argv("c1") == ["runc", "resume", "c1"]
 
 
 def test_argv_command_skips_global_options() -> None:
