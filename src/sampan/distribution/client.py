@@ -27,6 +27,7 @@ from sampan.distribution.errors import (
     network_error,
     unexpected_status,
 )
+from sampan.distribution.proxies import ProxySettings
 from sampan.distribution.tokens import Authorizer
 from sampan.distribution.transport import TRANSFER_ERRORS, Exchange, Transport
 from sampan.oci.image import (
@@ -95,12 +96,15 @@ class RegistryClient:
         user_agent: str = "sampan/0.1",
         timeout: float = 30.0,
         certs_dirs: Sequence[str] = CERTS_DIRS,
+        proxies: ProxySettings | None = None,
     ) -> None:
+        """`proxies` defaults to HTTP(S)_PROXY/NO_PROXY from the environment, as dockerd."""
         self.policy = InsecurePolicy(insecure_registries)
         self.auth = auth if auth is not None and not auth.is_empty() else None
         self.docker_config = docker_config
         self.certs_dirs = tuple(certs_dirs)
-        self.transport = Transport(timeout=timeout, user_agent=user_agent, tls_for=self._tls_for)
+        self.transport = Transport(timeout=timeout, user_agent=user_agent, tls_for=self._tls_for,
+                                   proxies=proxies if proxies is not None else ProxySettings.from_environ())
         self.authorizer = Authorizer(self.transport)
         self._hosts: dict[str, _Host] = {}
         self._host_locks: dict[str, threading.Lock] = {}

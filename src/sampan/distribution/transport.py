@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 from sampan.distribution.endpoints import split_hostport
+from sampan.distribution.proxies import ProxySettings
 
 log = logging.getLogger(__name__)
 
@@ -104,10 +105,18 @@ class Exchange:
         self.release()
 
 
+class _ForwardProxyConnection(http.client.HTTPConnection):
+    """Plain HTTP through a forward proxy: absolute-form request targets."""
+
+    proxy_authorization = ""
+
+
 class ConnectionPool:
-    def __init__(self, timeout: float, tls_for: Callable[[str], ssl.SSLContext]) -> None:
+    def __init__(self, timeout: float, tls_for: Callable[[str], ssl.SSLContext],
+                 proxies: ProxySettings | None = None) -> None:
         self.timeout = timeout
         self._tls_for = tls_for
+        self._proxies = proxies or ProxySettings()
         self._idle: dict[Origin, list[http.client.HTTPConnection]] = {}
         self._lock = threading.Lock()
 
@@ -118,12 +127,21 @@ class ConnectionPool:
             if idle:
                 return idle.pop(), True
         host, port = split_hostport(origin.netloc)
+        proxy = self._proxies.proxy_for(origin.scheme, origin.netloc)
         conn: http.client.HTTPConnection
         if origin.scheme == "https":
-            conn = http.client.HTTPSConnection(host, port, timeout=self.timeout,
-                                               context=self._tls_for(origin.netloc))
-        else:
+            ctx = self._tls_for(origin.netloc)
+            if proxy is None:
+                conn = http.client.HTTPSConnection(host, port, timeout=self.timeout, context=ctx)
+            else:  # CONNECT tunnel; TLS (and its hostname check) is with the registry itself
+                conn = http.client.HTTPSConnection(proxy.host, proxy.port, timeout=self.timeout, context=ctx)
+                tunnel_headers = {"Proxy-Authorization": proxy.authorization} if proxy.authorization else None
+                conn.set_tunnel(host, port, headers=tunnel_headers)
+        elif proxy is None:
             conn = http.client.HTTPConnection(host, port, timeout=self.timeout)
+        else:
+            conn = _ForwardProxyConnection(proxy.host, proxy.port, timeout=self.timeout)
+            conn.proxy_authorization = proxy.authorization
         return conn, False
 
     def put(self, origin: Origin, conn: http.client.HTTPConnection) -> None:
@@ -145,8 +163,9 @@ class ConnectionPool:
 class Transport:
     """Sends requests through the pool and follows redirects (dropping auth across hosts)."""
 
-    def __init__(self, *, timeout: float, user_agent: str, tls_for: Callable[[str], ssl.SSLContext]) -> None:
-        self.pool = ConnectionPool(timeout, tls_for)
+    def __init__(self, *, timeout: float, user_agent: str, tls_for: Callable[[str], ssl.SSLContext],
+                 proxies: ProxySettings | None = None) -> None:
+        self.pool = ConnectionPool(timeout, tls_for, proxies)
         self.user_agent = user_agent
 
     def request(self, method: str, url: str, headers: Mapping[str, str] | None = None,
@@ -173,8 +192,13 @@ class Transport:
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         for attempt in (0, 1):
             conn, reused = self.pool.get(origin)
+            sent_target, sent_headers = target, headers
+            if isinstance(conn, _ForwardProxyConnection):
+                sent_target = url
+                if conn.proxy_authorization:
+                    sent_headers = {**headers, "Proxy-Authorization": conn.proxy_authorization}
             try:
-                conn.request(method, target, body=body, headers=headers)
+                conn.request(method, sent_target, body=body, headers=sent_headers)
                 resp = conn.getresponse()
             except _STALE_ERRORS:
                 conn.close()
