@@ -383,3 +383,23 @@ def test_pause_and_resume(shim_env: ShimEnv) -> None:
     client.kill(9)
     assert client.wait(timeout=10).exit_code == 137
     client.delete()
+
+
+def test_concurrent_spawns_through_one_zygote(shim_env: ShimEnv) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    zygote = os.path.join(shim_env.root, "zygote.sock")
+    shim_env.zygotes.append(zygote)
+    prepared = [shim_env.prepare(["echo", str(i)]) for i in range(8)]
+
+    def run(i: int) -> tuple[int, str]:
+        cid, bundle, state_dir, log_path = prepared[i]
+        client = shim_env.spawn_prepared(cid, bundle, state_dir, log_path, zygote=zygote)
+        client.start()
+        code = client.wait(timeout=30).exit_code
+        client.delete()
+        return code, read_log(log_path)[0]["log"]
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(run, range(8)))
+    assert results == [(0, f"{i}\n") for i in range(8)]
