@@ -36,6 +36,9 @@ def test_allow_list_and_default_errno() -> None:
     assert decide(prog, "write") == ALLOW
     assert decide(prog, "mkdir") == errno_ret(38)
     assert run(prog, seccomp_data(0xFFFF)) == errno_ret(38)
+    prog = compile_filter({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 38,
+                           "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO"}]}, arch="x86_64")
+    assert decide(prog, "mkdir") == errno_ret(1)  # defaultErrnoRet is not the rules' errno
 
 
 def test_actions() -> None:

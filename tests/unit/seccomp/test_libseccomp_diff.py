@@ -61,7 +61,7 @@ def reference_filter(seccomp: dict[str, Any]) -> bytes:
             if arch != "SCMP_ARCH_X86_64":
                 assert lib.seccomp_arch_add(ctx, ctypes.c_uint32(ARCH_TOKEN[arch])) == 0
         for rule in profile.rules:
-            value = action_value(rule.action, rule.errno_ret, profile.default_errno)
+            value = action_value(rule.action, rule.errno_ret)
             if value == default:
                 continue
             cmps = (ArgCmp * max(1, len(rule.args)))()

@@ -39,11 +39,12 @@ _LEAF = 6  # syscalls per linear run at the bottom of the search tree
 _LITTLE = sys.byteorder == "little"
 
 
-def action_value(action: str, errno_ret: int | None, default_errno: int | None = None) -> int:
+def action_value(action: str, errno_ret: int | None) -> int:
+    """SECCOMP_RET_* for an action; ERRNO and TRACE carry errnoRet, EPERM when it is absent
+    (rules do not inherit defaultErrnoRet, which is the default action's alone)."""
     base = ACTIONS[action]
     if action in ("SCMP_ACT_ERRNO", "SCMP_ACT_TRACE"):
-        data = errno_ret if errno_ret is not None else default_errno
-        return base | ((EPERM if data is None else data) & RET_DATA)
+        return base | ((EPERM if errno_ret is None else errno_ret) & RET_DATA)
     return base
 
 
@@ -127,7 +128,7 @@ class _Compiler:
         return out, max(by_nr, default=-1)
 
     def _value(self, rule: Rule) -> int:
-        return action_value(rule.action, rule.errno_ret, self.profile.default_errno)
+        return action_value(rule.action, rule.errno_ret)
 
     def _dispatch(self, arch: str) -> None:
         """Search tree over the numbers (accumulator holds nr); every path ends in a `ret`.
