@@ -134,6 +134,7 @@ def test_malicious_layer_is_contained(service: ImageService, repo: Repo) -> None
             pull(service, ref)
         except SampanError:
             assert all(s.kind == "committed" for s in service.snapshots.walk())
+            assert not service.content.has(json.loads(build_image([BASE, layer]).manifest)["layers"][1]["digest"])
     for suffix in ("-dotdot", "-abs", "-link"):
         assert not os.path.exists(outside + suffix)
     with open("/etc/passwd", "rb") as f:

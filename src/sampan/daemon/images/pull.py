@@ -26,7 +26,7 @@ from sampan.daemon.images.layerio import Counting, PullCancelled, Tee, diff_size
 from sampan.daemon.images.leases import Leases
 from sampan.daemon.images.progress import PullProgress
 from sampan.daemon.images.views import unix_seconds
-from sampan.errdefs import DataLoss, InvalidArgument, NotFound
+from sampan.errdefs import DataLoss, InvalidArgument, NotFound, SampanError
 from sampan.oci.identity import chain_ids
 from sampan.oci.image import LAYER_COMPRESSION, Descriptor, ImageConfig, Platform, platform_matches
 from sampan.oci.reference import Reference
@@ -255,8 +255,15 @@ class Puller:
             done[0] += n
             out.update(layer.short, "Extracting", min(done[0], layer.desc.size), layer.desc.size)
 
-        with self.content.open(layer.desc.digest) as f:
-            self._unpack(layer, Counting(f, on_bytes), lambda: None)  # type: ignore[arg-type]
+        try:
+            with self.content.open(layer.desc.digest) as f:
+                self._unpack(layer, Counting(f, on_bytes), lambda: None)  # type: ignore[arg-type]
+        except SampanError:
+            # a blob that cannot be unpacked is of no use to anyone: do not keep it around
+            if not any(row.diff_id == layer.diff_id for row in self.meta.layers()):
+                with contextlib.suppress(SampanError):
+                    self.content.delete(layer.desc.digest)
+            raise
 
     def _unpack(self, layer: PullLayer, stream: BinaryIO, before_commit: Callable[[], None]) -> None:
         """Extract into a fresh active snapshot on the parent; commit it under the chain ID."""
