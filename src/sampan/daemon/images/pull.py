@@ -35,7 +35,6 @@ from sampan.store.metadata import LayerRow, MetadataStore, NewImage
 log = logging.getLogger(__name__)
 
 MAX_CONFIG_SIZE = 32 * 1024 * 1024
-_CHUNK = 1 << 20
 
 
 @dataclass
