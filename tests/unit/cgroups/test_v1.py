@@ -167,3 +167,12 @@ def test_destroy_removes_empty_dirs_only_bottom_up(tmp_path: os.PathLike[str]) -
     assert not m.exists()
     assert os.path.isdir(os.path.join(root, "memory/sampan"))  # parents stay
     m.destroy()  # idempotent
+
+
+def test_kill_all_keeps_a_paused_cgroup_paused(v1: tuple[str, CgroupManager]) -> None:
+    root, m = v1
+    m.freeze()
+    m.kill_all(0)  # no pids listed in the fake: only the freezer dance is observable
+    assert leaf(root, "freezer", "freezer.state") == "FROZEN"
+    m.kill_all(9)
+    assert leaf(root, "freezer", "freezer.state") == "THAWED"

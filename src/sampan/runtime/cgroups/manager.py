@@ -275,6 +275,7 @@ class CgroupManager:
             fsutil.write(kill_file, 1)
             return
         can_freeze = "freezer" in self._v1 or bool(self._unified)
+        was_frozen = can_freeze and self.state() == "frozen"
         if can_freeze:
             self.freeze()
         try:
@@ -285,7 +286,8 @@ class CgroupManager:
                     if exc.errno != errno.ESRCH:
                         raise
         finally:
-            if can_freeze:
+            # A paused container stays paused, unless the signal can only act once thawed.
+            if can_freeze and (not was_frozen or sig == signal.SIGKILL):
                 self.thaw()
 
     def stats(self) -> dict[str, Any]:
