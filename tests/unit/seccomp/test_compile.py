@@ -287,3 +287,16 @@ def test_enosys_above_the_highest_named_syscall() -> None:
     docker = compile_filter(_docker(), arch="x86_64")
     assert decide(docker, "file_setattr") == errno_ret(38)  # 469: newer than Docker's profile
     assert decide(docker, "removexattrat") == ALLOW
+
+
+@pytest.mark.skipif(not os.path.exists("/usr/include/x86_64-linux-gnu/asm/unistd_64.h"),
+                    reason="kernel headers (linux-libc-dev) not installed")
+def test_committed_table_matches_generator() -> None:
+    import subprocess
+    import sys
+
+    import sampan.runtime.seccomp.gentable as gen
+
+    out = subprocess.run([sys.executable, gen.__file__], capture_output=True, text=True, check=True).stdout
+    with open(tables.__file__) as f:
+        assert f.read() == out
