@@ -62,6 +62,8 @@ PR_CAP_AMBIENT_CLEAR_ALL = 4
 
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
 
+_KEYCTL_NR = {"x86_64": 250, "aarch64": 219, "armv7l": 311, "ppc64le": 283, "s390x": 280, "riscv64": 219}
+KEYCTL_JOIN_SESSION_KEYRING = 1
 _PIVOT_ROOT_NR = {"x86_64": 155, "aarch64": 41, "armv7l": 218, "ppc64le": 203, "s390x": 217, "riscv64": 41}
 
 
@@ -110,6 +112,12 @@ class Syscalls:
 
     def unshare(self, flags: int) -> None:
         self._check(self._libc.unshare(flags), f"unshare {flags:#x}")
+
+    def join_session_keyring(self, name: str) -> None:
+        """A new session keyring, so containers do not share the host's keys (runc does this)."""
+        nr = _KEYCTL_NR.get(os.uname().machine, 250)
+        rc = self._libc.syscall(nr, KEYCTL_JOIN_SESSION_KEYRING, _b(name))
+        self._check(rc, f"join session keyring {name}")
 
     def setns(self, fd: int, nstype: int = 0) -> None:
         self._check(self._libc.setns(fd, nstype), f"setns {nstype:#x}")
@@ -199,6 +207,9 @@ class RecordingSyscalls(Syscalls):
 
     def unshare(self, flags: int) -> None:
         self._rec("unshare", flags)
+
+    def join_session_keyring(self, name: str) -> None:
+        self._rec("join_session_keyring", name)
 
     def setns(self, fd: int, nstype: int = 0) -> None:
         self._rec("setns", fd, nstype)

@@ -51,7 +51,7 @@ def cmd_start(root: str, opts: dict[str, Any], pos: list[str]) -> int:
 def cmd_state(root: str, opts: dict[str, Any], pos: list[str]) -> int:
     from sampan.runtime.manage import state_json
 
-    sys.stdout.write(state_json(_load(root, pos[0])) + "\n")
+    sys.stdout.write(state_json(_load(root, pos[0])))  # no newline, like runc
     return 0
 
 
@@ -65,7 +65,7 @@ def cmd_list(root: str, opts: dict[str, Any], pos: list[str]) -> int:
     elif fmt == "json":
         import json
 
-        sys.stdout.write(json.dumps(rows or None) + "\n")
+        sys.stdout.write(json.dumps(rows or None, separators=(",", ":")) + "\n")
     elif fmt == "table":
         sys.stdout.write(format_table(rows))
     else:

@@ -107,7 +107,8 @@ def _spawn(c: Container, cfg: Config, opts: CreateOptions, mgr: Any, bundle: str
 
         console_sock = connect(opts.console_socket)
     fifo_fd = os.open(c.fifo, os.O_PATH | os.O_CLOEXEC)
-    ctx = InitContext(cfg, child_end, fifo_fd, console_sock, opts.no_pivot, opts.preserve_fds, mgr.paths())
+    ctx = InitContext(cfg, child_end, fifo_fd, console_sock, opts.no_pivot, opts.preserve_fds, mgr.paths(),
+                      "" if opts.no_new_keyring else f"_ses.{c.id}")
     s.Syscalls().prctl(s.PR_SET_CHILD_SUBREAPER, 1)
     pid = os.fork()
     if pid == 0:

@@ -30,6 +30,7 @@ class InitContext(NamedTuple):
     no_pivot: bool = False
     preserve_fds: int = 0
     cgroup_paths: dict[str, str] = {}
+    keyring: str = ""  # session keyring name to join ("" with --no-new-keyring)
 
 
 def describe(e: BaseException) -> str:
@@ -127,6 +128,12 @@ def stage2(ctx: InitContext, sc: s.Syscalls) -> NoReturn:
     state: dict[str, Any] = {}
     try:
         os.setsid()
+        if ctx.keyring:
+            try:
+                sc.join_session_keyring(ctx.keyring)
+            except OSError as e:
+                if e.errno != 38:  # ENOSYS: no keyrings in this kernel, as runc tolerates
+                    raise
         fifo_fd = ctx.fifo_fd
         builder = RootfsBuilder(sc, cfg, ctx.cgroup_paths)
         builder.prepare()

@@ -23,7 +23,7 @@ def parse_signal(text: str) -> int:
     if text.isdigit():
         num = int(text)
         if num <= 0 or num >= signal.NSIG:
-            raise InvalidArgument(f"unknown signal {text!r}")
+            raise InvalidArgument(f'unknown signal "{text}"')
         return num
     name = text.upper()
     if not name.startswith("SIG"):
@@ -31,7 +31,7 @@ def parse_signal(text: str) -> int:
     try:
         return int(signal.Signals[name])
     except KeyError:
-        raise InvalidArgument(f"unknown signal {text!r}")
+        raise InvalidArgument(f'unknown signal "{text}"')
 
 
 def state_json(c: Container) -> str:
@@ -43,10 +43,23 @@ def list_containers(root: str) -> list[dict[str, Any]]:
     for cid in list_ids(root):
         c = Container(root, cid)
         try:
-            out.append(c.oci_state())
+            doc = c.oci_state()
         except Exception:
             continue
+        doc["owner"] = _owner(c.dir)
+        out.append(doc)
     return out
+
+
+def _owner(path: str) -> str:
+    """The user owning the state dir, as runc's list shows it."""
+    import pwd
+
+    try:
+        uid = os.stat(path).st_uid
+        return pwd.getpwuid(uid).pw_name
+    except (OSError, KeyError):
+        return "#" + str(os.stat(path).st_uid) if os.path.exists(path) else ""
 
 
 def format_table(rows: list[dict[str, Any]]) -> str:
