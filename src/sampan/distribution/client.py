@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from sampan import errdefs
 from sampan.digest import Digest
@@ -163,7 +164,7 @@ class RegistryClient:
 
         def opener(pos: int) -> Exchange:
             headers = {"Range": f"bytes={pos}-"} if pos > 0 else {}
-            ex = self._repo_request(ref, "GET", path, headers)
+            ex = self.repo_request(ref, "GET", path, headers)
             if ex.status in (200, 206):
                 return ex
             status, reason, www = ex.status, ex.reason, ex.headers("WWW-Authenticate")
@@ -185,7 +186,7 @@ class RegistryClient:
 
     def _fetch_manifest(self, ref: Reference, target: str, expected: str | None) -> tuple[bytes, str, str]:
         """(bytes, media type, digest) of a manifest by tag or digest, verified."""
-        ex = self._repo_request(ref, "GET", f"/v2/{ref.path}/manifests/{target}", {"Accept": MANIFEST_ACCEPT})
+        ex = self.repo_request(ref, "GET", f"/v2/{ref.path}/manifests/{target}", {"Accept": MANIFEST_ACCEPT})
         named = ref if target == (ref.digest or ref.tag) else ref.with_digest(target)
         if ex.status != 200:
             status, reason, www = ex.status, ex.reason, ex.headers("WWW-Authenticate")
@@ -231,15 +232,23 @@ class RegistryClient:
             return load_docker_config_auth(ref.domain, self.docker_config)
         return None
 
-    def _repo_request(self, ref: Reference, method: str, path: str, headers: Mapping[str, str]) -> Exchange:
-        """A request against `ref`'s repository, authorised for pull; retried once on 401."""
+    def repo_request(self, ref: Reference, method: str, path: str, headers: Mapping[str, str] | None = None,
+                     *, body: bytes | BinaryIO | None = None, actions: str = "pull") -> Exchange:
+        """A request against `ref`'s repository authorised for `actions`; retried once on 401.
+
+        `path` is a path on the registry or an absolute URL (an upload location); credentials
+        go only to the registry's own host. A streamed body is sent once (no retries).
+        """
         host = self._host(ref.domain)
         creds = self._creds(ref)
-        scope = f"repository:{ref.path}:pull"
-        url = host.base + path
-        auth = self._authorization(method, url, host.challenges, scope, creds)
-        ex = self._send(method, url, {**headers, **({"Authorization": auth} if auth else {})})
-        if ex.status != 401:
+        scope = f"repository:{ref.path}:{actions}"
+        url = path if path.startswith(("http://", "https://")) else host.base + path
+        same_host = url.split("/")[2] == host.endpoint.host
+        headers = dict(headers or {})
+        auth = self._authorization(method, url, host.challenges, scope, creds) if same_host else None
+        retry = body is None or isinstance(body, bytes)
+        ex = self._send(method, url, {**headers, **({"Authorization": auth} if auth else {})}, body, retry=retry)
+        if ex.status != 401 or not same_host:
             return ex
         challenges = parse_challenges(ex.headers("WWW-Authenticate"))
         if not challenges:
@@ -248,11 +257,11 @@ class RegistryClient:
         if new_auth is None and creds is None and any(c.scheme == "basic" for c in challenges):
             ex.read_all()
             raise errdefs.Unauthorized(f'{_verb(method)} "{url}": no basic auth credentials')
-        if new_auth is None or new_auth == auth:
+        if new_auth is None or new_auth == auth or not retry:
             return ex
         ex.read_all()
         host.challenges = challenges
-        return self._send(method, url, {**headers, "Authorization": new_auth})
+        return self._send(method, url, {**headers, "Authorization": new_auth}, body)
 
     def _authorization(self, method: str, url: str, challenges: list[Challenge], scope: str,
                        creds: AuthConfig | None, *, refresh: bool = False) -> str | None:
@@ -262,14 +271,16 @@ class RegistryClient:
         except errdefs.Unauthorized as e:
             raise errdefs.Unauthorized(f'{_verb(method)} "{url}": {e}') from e
 
-    def _send(self, method: str, url: str, headers: Mapping[str, str]) -> Exchange:
+    def _send(self, method: str, url: str, headers: Mapping[str, str],
+              body: bytes | BinaryIO | None = None, *, retry: bool = True) -> Exchange:
         """One request with 5xx retries; network failures become Docker-worded errors."""
-        for attempt in range(SERVER_ERROR_RETRIES + 1):
+        attempts = SERVER_ERROR_RETRIES + 1 if retry else 1
+        for attempt in range(attempts):
             try:
-                ex = self.transport.request(method, url, headers)
+                ex = self.transport.request(method, url, headers, body)
             except TRANSFER_ERRORS as e:
                 raise network_error(method, url, url.split("/")[2], e) from e
-            if ex.status < 500 or ex.status == 501 or attempt == SERVER_ERROR_RETRIES:
+            if ex.status < 500 or ex.status == 501 or attempt == attempts - 1:
                 break
             log.info("%s %s: %d %s, retrying", method, url, ex.status, ex.reason)
             ex.read_all()

@@ -14,6 +14,7 @@ import ssl
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import BinaryIO
 from urllib.parse import urljoin, urlsplit
 
 from sampan.distribution.endpoints import split_hostport
@@ -25,6 +26,7 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 10
 MAX_IDLE_PER_ORIGIN = 8
 _DRAIN_LIMIT = 64 * 1024
+BLOCK_SIZE = 1024 * 1024  # chunk size http.client uses to send a streamed body (uploads)
 _STALE_ERRORS = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError,
                  ConnectionAbortedError, http.client.BadStatusLine)
 
@@ -132,15 +134,18 @@ class ConnectionPool:
         if origin.scheme == "https":
             ctx = self._tls_for(origin.netloc)
             if proxy is None:
-                conn = http.client.HTTPSConnection(host, port, timeout=self.timeout, context=ctx)
+                conn = http.client.HTTPSConnection(host, port, timeout=self.timeout, context=ctx,
+                                                   blocksize=BLOCK_SIZE)
             else:  # CONNECT tunnel; TLS (and its hostname check) is with the registry itself
-                conn = http.client.HTTPSConnection(proxy.host, proxy.port, timeout=self.timeout, context=ctx)
+                conn = http.client.HTTPSConnection(proxy.host, proxy.port, timeout=self.timeout, context=ctx,
+                                                   blocksize=BLOCK_SIZE)
                 tunnel_headers = {"Proxy-Authorization": proxy.authorization} if proxy.authorization else None
                 conn.set_tunnel(host, port, headers=tunnel_headers)
         elif proxy is None:
-            conn = http.client.HTTPConnection(host, port, timeout=self.timeout)
+            conn = http.client.HTTPConnection(host, port, timeout=self.timeout, blocksize=BLOCK_SIZE)
         else:
-            conn = _ForwardProxyConnection(proxy.host, proxy.port, timeout=self.timeout)
+            conn = _ForwardProxyConnection(proxy.host, proxy.port, timeout=self.timeout,
+                                           blocksize=BLOCK_SIZE)
             conn.proxy_authorization = proxy.authorization
         return conn, False
 
@@ -169,12 +174,13 @@ class Transport:
         self.user_agent = user_agent
 
     def request(self, method: str, url: str, headers: Mapping[str, str] | None = None,
-                body: bytes | None = None, *, follow_redirects: bool = True) -> Exchange:
+                body: bytes | BinaryIO | None = None, *, follow_redirects: bool = True) -> Exchange:
         hdrs = {"User-Agent": self.user_agent, **(headers or {})}
         for _ in range(MAX_REDIRECTS + 1):
             ex = self._roundtrip(method, url, hdrs, body)
             location = ex.header("Location")
-            if not follow_redirects or ex.status not in REDIRECT_STATUSES or not location:
+            replayable = body is None or isinstance(body, bytes)
+            if not follow_redirects or ex.status not in REDIRECT_STATUSES or not location or not replayable:
                 return ex
             ex.read_all()
             target = urljoin(url, location)
@@ -186,7 +192,8 @@ class Transport:
             url = target
         raise http.client.HTTPException(f"stopped after {MAX_REDIRECTS} redirects")
 
-    def _roundtrip(self, method: str, url: str, headers: dict[str, str], body: bytes | None) -> Exchange:
+    def _roundtrip(self, method: str, url: str, headers: dict[str, str], body: bytes | BinaryIO | None
+                   ) -> Exchange:
         origin = Origin.of(url)
         parts = urlsplit(url)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -202,7 +209,7 @@ class Transport:
                 resp = conn.getresponse()
             except _STALE_ERRORS:
                 conn.close()
-                if reused and attempt == 0:
+                if reused and attempt == 0 and (body is None or isinstance(body, bytes)):
                     continue  # the server closed an idle keep-alive connection: use a fresh one
                 raise
             except BaseException:
