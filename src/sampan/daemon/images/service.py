@@ -288,11 +288,16 @@ class ImageService:
             target = target.with_tag(tag)
         elif not target.tag:
             target = target.with_tag(reference.DEFAULT_TAG)
-        self.meta.set_tag(str(target), image_id)
+        with self._leases.lock:  # serialised with rmi/prune so a new tag is never lost to a cascade
+            if self.meta.get_image(image_id) is None:
+                raise NotFound(f"No such image: {name}")
+            self.meta.set_tag(str(target), image_id)
 
     def delete_image(self, name: str, *, force: bool = False, noprune: bool = False) -> list[DeleteItem]:
-        items, _ = self._deleter.delete(name, force=force, noprune=noprune)
+        with self._leases.lock:
+            items, _ = self._deleter.delete(name, force=force, noprune=noprune)
         return items
 
     def prune_images(self, filters: dict[str, list[str]] | None = None) -> PruneReport:
-        return self._deleter.prune(filters)
+        with self._leases.lock:
+            return self._deleter.prune(filters)
