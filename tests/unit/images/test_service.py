@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -321,3 +322,28 @@ def test_platform_mismatch_on_a_single_manifest(svc: ImageService, reg: FakeRegi
     assert svc.image_count() == 0
     pull(svc, "one", platform="linux/amd64")
     assert svc.image_count() == 1
+
+
+def test_rmi_during_a_pull_keeps_the_layers_it_needs(svc: ImageService, reg: FakeRegistry) -> None:
+    a, b = app_image(b"a"), app_image(b"b" * 200_000)
+    reg.push("library/a", "latest", a)
+    reg.push("library/b", "latest", b)
+    pull(svc, "a")
+    reg.delay = 0.3  # b's top layer download is slow; its base is already there
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            pull(svc, "b")
+        except BaseException as e:
+            errors.append(e)
+
+    t = threading.Thread(target=run)
+    t.start()
+    time.sleep(0.1)
+    out = [d.to_json() for d in svc.delete_image("a")]
+    t.join()
+    assert not errors
+    assert len([d for d in out if "Deleted" in d]) == 2  # a and its top layer; the base is leased
+    assert svc.resolve_image("b").chain_id is not None
+    assert len(list(svc.snapshots.walk())) == 2
