@@ -17,6 +17,7 @@ from typing import BinaryIO
 
 from sampan import errdefs
 from sampan.digest import Digest
+from sampan.distribution import push
 from sampan.distribution.auth import AuthConfig, load_docker_config_auth
 from sampan.distribution.blobs import BlobReader
 from sampan.distribution.challenge import Challenge, parse_challenges
@@ -169,9 +170,23 @@ class RegistryClient:
                 return ex
             status, reason, www = ex.status, ex.reason, ex.headers("WWW-Authenticate")
             body = ex.read_all()
-            raise blob_error(ref, desc.digest, status, reason, body, www, authenticated=self._creds(ref) is not None)
+            raise blob_error(ref, desc.digest, status, reason, body, www, authenticated=self.has_credentials(ref))
 
         return BlobReader(opener, desc.digest, desc.size, offset)
+
+    def blob_exists(self, ref: Reference, digest: str) -> bool:
+        return push.blob_exists(self, ref, digest)
+
+    def push_blob(self, ref: Reference, desc: Descriptor, data: bytes | BinaryIO,
+                  *, mount_from: Reference | None = None) -> bool:
+        """Upload a blob unless the repository has it; see `push.push_blob`."""
+        return push.push_blob(self, ref, desc, data, mount_from=mount_from)
+
+    def put_manifest(self, ref: Reference, data: bytes, media_type: str) -> str:
+        return push.put_manifest(self, ref, data, media_type)
+
+    def has_credentials(self, ref: Reference) -> bool:
+        return self._creds(ref) is not None
 
     def close(self) -> None:
         self.transport.close()
@@ -191,7 +206,7 @@ class RegistryClient:
         if ex.status != 200:
             status, reason, www = ex.status, ex.reason, ex.headers("WWW-Authenticate")
             body = ex.read_all()
-            raise manifest_error(named, status, reason, body, www, authenticated=self._creds(ref) is not None)
+            raise manifest_error(named, status, reason, body, www, authenticated=self.has_credentials(ref))
         length = ex.header("Content-Length")
         if length.isdigit() and int(length) > MAX_MANIFEST_SIZE:
             ex.close()
