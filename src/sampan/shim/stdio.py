@@ -43,6 +43,11 @@ class PipeStdio:
     def child_fds(self) -> tuple[int, int, int]:
         return (self._stdin_r, self._out_w, self._err_w)
 
+    def take_outputs(self) -> dict[int, str]:
+        """Hand the output fds over (their new owner closes them)."""
+        outputs, self.outputs = self.outputs, {}
+        return outputs
+
     def console_path(self) -> str | None:
         return None
 
@@ -82,6 +87,7 @@ class ConsoleStdio:
         self._listener.listen(1)
         self._null = os.open(os.devnull, os.O_RDWR | os.O_CLOEXEC)
         self.master: int = -1
+        self._winsize_fd = -1
         self.stdin_fd: int | None = None
         self.outputs: dict[int, str] = {}
 
@@ -110,16 +116,26 @@ class ConsoleStdio:
         self.stdin_fd = os.dup(self.master)  # its own fd, so the loop can watch it for writing
         self.outputs = {self.master: STDOUT}
 
+    def take_outputs(self) -> dict[int, str]:
+        """Hand the master over as the output fd; a dup stays here for resizing."""
+        outputs, self.outputs = self.outputs, {}
+        if self.master >= 0:
+            self._winsize_fd = os.dup(self.master)
+            self.master = -1
+        return outputs
+
     def resize(self, height: int, width: int) -> None:
-        fcntl.ioctl(self.master, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, 0, 0))
+        fd = self._winsize_fd if self._winsize_fd >= 0 else self.master
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, 0, 0))
 
     def close(self) -> None:
         if self.stdin_fd is not None:
             _close(self.stdin_fd)
             self.stdin_fd = None
-        if self.master >= 0:
-            _close(self.master)
-            self.master = -1
+        for fd in (self.master, self._winsize_fd):
+            if fd >= 0:
+                _close(fd)
+        self.master = self._winsize_fd = -1
         if self._listener.fileno() >= 0:
             self._listener.close()
             _unlink(self._path)
