@@ -25,6 +25,7 @@ from sampan.errdefs import DataLoss, InvalidArgument, SampanError, System
 log = logging.getLogger(__name__)
 
 _MAX_SYMLINK_HOPS = 40
+_MAX_DEPTH = 400  # directory levels below the layer root
 # Relative names without empty, "." or ".." components need no cleaning.
 _PLAIN_NAME = re.compile(r"(?!\.{1,2}(?:/|$))[^/\x00]+(?:/(?!\.{1,2}(?:/|$))[^/\x00]+)*/?")
 _OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -145,6 +146,7 @@ class _Applier:
         if not os.path.isdir(self.root):
             raise InvalidArgument(f"layer destination {dest} is not a directory")
         self.is_root = os.geteuid() == 0
+        self._root_depth = self.root.count("/")
         self._dirs: dict[str, str] = {}
         self._dir_attrs: list[tuple[str, ts.TarHeader]] = []
         self.wh = Whiteouts(self.root, whiteouts)
@@ -158,14 +160,21 @@ class _Applier:
         hit = self._dirs.get(rel)
         if hit is not None:
             return hit
-        parent_rel, _, base = rel.rpartition("/")
-        parent = self.resolve_dir(parent_rel, create)
-        if parent is None:
-            return None
-        real = self._walk(parent, [base], create, [0])
-        if real is not None:
-            self._dirs[rel] = real
-        return real
+        parts = rel.split("/")
+        start, cur = 0, self.root
+        for i in range(len(parts) - 1, 0, -1):  # continue from the deepest cached ancestor
+            hit = self._dirs.get("/".join(parts[:i]))
+            if hit is not None:
+                start, cur = i, hit
+                break
+        hops = [0]
+        for i in range(start, len(parts)):
+            nxt = self._walk(cur, [parts[i]], create, hops)
+            if nxt is None:
+                return None
+            cur = nxt
+            self._dirs["/".join(parts[: i + 1])] = cur
+        return cur
 
     def _walk(self, cur: str, parts: list[str], create: bool, hops: list[int]) -> str | None:
         for part in parts:
@@ -181,6 +190,7 @@ class _Applier:
             except FileNotFoundError:
                 if not create:
                     return None
+                self._check_depth(nxt)
                 os.mkdir(nxt, 0o755)
                 self.wh.created(nxt)
                 cur = nxt
@@ -200,6 +210,11 @@ class _Applier:
             else:
                 raise InvalidArgument(f"cannot extract under {self._rel(nxt)}: not a directory")
         return cur
+
+    def _check_depth(self, path: str) -> None:
+        """Refuse absurdly deep trees: they would break every recursive walk that removes them."""
+        if path.count("/") - self._root_depth > _MAX_DEPTH:
+            raise InvalidArgument(f"layer entry {self._rel(path)[:200]}... is nested too deeply")
 
     def _rel(self, real: str) -> str:
         return "/" + os.path.relpath(real, self.root)
@@ -255,6 +270,7 @@ class _Applier:
     def _create(self, path: str, hdr: ts.TarHeader, reader: ts.TarReader) -> None:
         typ = hdr.type
         if typ == ts.DIR:
+            self._check_depth(path)
             try:
                 os.mkdir(path, 0o700)
             except FileExistsError:

@@ -6,6 +6,7 @@ import contextlib
 import logging
 import os
 import shutil
+import subprocess
 from collections.abc import Iterator
 
 from sampan.errdefs import AlreadyExists, InvalidArgument
@@ -55,9 +56,13 @@ class BaseSnapshotter:
                 log.warning("leaving orphan snapshot dir %s: it is mounted", path)
                 continue
             log.info("removing snapshot dir %s left without metadata", path)
+            self._stop_orphan_work(path)
             _rmtree(path)
 
     # -- driver hooks ----------------------------------------------------------------------
+
+    def _stop_orphan_work(self, path: str) -> None:
+        """End anything a crashed process left writing into an orphan snapshot dir."""
 
     def _populate(self, path: str, parent: Record | None, kind: str) -> None:
         """Fill a new snapshot dir (`path` has an empty `fs/`)."""
@@ -165,5 +170,9 @@ def _rmtree(path: str) -> None:
             else:
                 os.unlink(p)
 
-    if os.path.lexists(path):
+    if not os.path.lexists(path):
+        return
+    try:
         shutil.rmtree(path, onerror=retry)
+    except RecursionError:  # absurdly deep trees: coreutils walks them iteratively
+        subprocess.run(["rm", "-rf", "--one-file-system", "--", path], check=False)
