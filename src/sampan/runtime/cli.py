@@ -52,6 +52,7 @@ COMMANDS: dict[str, tuple[dict[str, tuple[str, str]], int, int]] = {
     "resume": ({}, 1, 1),
     "spec": ({"--bundle": ("bundle", "str"), "-b": ("bundle", "str"), "--rootless": ("rootless", "bool")}, 0, 0),
     "features": ({}, 0, 0),
+    "update": ({}, 1, 1),  # flags filled from sampan.runtime.update.FLAGS on first use
 }
 
 
@@ -155,6 +156,10 @@ def run_cli(args: list[str]) -> int:
             emit_error(f"No help topic for '{name}'", log_format, log_file)
             return 3
         flags, lo, hi = COMMANDS[name]
+        if name == "update":
+            from sampan.runtime.update import FLAGS
+
+            flags = FLAGS
         if "-h" in cmd_args[:1] or "--help" in cmd_args[:1]:
             sys.stdout.write(usage())
             return 0

@@ -158,8 +158,15 @@ def cmd_features(root: str, opts: dict[str, Any], pos: list[str]) -> int:
     return 0
 
 
+def cmd_update(root: str, opts: dict[str, Any], pos: list[str]) -> int:
+    from sampan.runtime.update import resources_from, update
+
+    update(_load(root, pos[0]), resources_from(opts))
+    return 0
+
+
 HANDLERS: dict[str, Handler] = {
     "create": cmd_create, "run": cmd_run, "start": cmd_start, "state": cmd_state, "list": cmd_list,
     "kill": cmd_kill, "delete": cmd_delete, "exec": cmd_exec, "ps": cmd_ps, "pause": cmd_pause,
-    "resume": cmd_resume, "spec": cmd_spec, "features": cmd_features,
+    "resume": cmd_resume, "spec": cmd_spec, "features": cmd_features, "update": cmd_update,
 }

@@ -270,3 +270,17 @@ def test_run_terminal_without_console_socket(make_bundle: Callable[..., Bundle],
         assert os.waitstatus_to_exitcode(status) == 5
     finally:
         os.close(fd)
+
+
+def test_update(make_bundle: Callable[..., Bundle], sampan: Runtime, tmp_path: Any) -> None:
+    b = make_bundle(["sleep", "100"])
+    sampan.ok("run", "-d", "-b", b.path, "u1")
+    sampan.ok("update", "--memory", "33554432", "--pids-limit", "50", "u1")
+    assert Path(_cgroup_dir(b), "memory.limit_in_bytes").read_text().strip() == "33554432"
+    assert Path(_cgroup_dir(b, "pids"), "pids.max").read_text().strip() == "50"
+    (tmp_path / "res.json").write_text(json.dumps({"pids": {"limit": 60}}))
+    sampan.ok("update", "-r", str(tmp_path / "res.json"), "u1")
+    assert Path(_cgroup_dir(b, "pids"), "pids.max").read_text().strip() == "60"
+    res = sampan("update", "--memory", "lots", "u1")
+    assert res.returncode == 1 and b"invalid value for --memory" in res.stderr
+    sampan.ok("delete", "-f", "u1")
