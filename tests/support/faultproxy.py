@@ -8,6 +8,7 @@
     proxy.set_fault("/blobs/", "redirect", host="localhost")        # 307 to itself (other host name)
     proxy.set_fault("/blobs/", "reset")                             # close without answering
     proxy.set_fault("/manifests/", "body", body=b"...", content_type="...")  # replace the response
+    proxy.set_fault("/blobs/", "delay", seconds=2)                  # slow answer
     proxy.requests   # [(method, path, headers dict)] seen, in order
     proxy.clear(); proxy.stop()
 
@@ -20,6 +21,7 @@ A fault applies to requests whose path contains `path_substring`; each fires `ti
   naming it by another host name (e.g. "localhost") so clients see a different host.
 - `reset`: close the connection without a response.
 - `body` (body, content_type, status=200): answer with this body instead of forwarding.
+- `delay` (seconds=1.0): wait before forwarding (slow registries, cancellation tests).
 The proxy also serves `/_redirect/...` by forwarding the rest of the path upstream.
 """
 
@@ -28,6 +30,7 @@ from __future__ import annotations
 import http.client
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -102,7 +105,7 @@ class FaultProxy:
     # -- faults --------------------------------------------------------------------------------
 
     def set_fault(self, path_substring: str, kind: str, *, times: int | None = 1, **params: Any) -> None:
-        if kind not in ("truncate", "status", "corrupt", "redirect", "reset", "body"):
+        if kind not in ("truncate", "status", "corrupt", "redirect", "reset", "body", "delay"):
             raise ValueError(f"unknown fault kind {kind!r}")
         with self._lock:
             self._faults.append(Fault(path_substring, kind, times, params))
@@ -117,6 +120,8 @@ class FaultProxy:
         with self._lock:
             self.requests.append((method, path, headers))
             for f in self._faults:
+                if f.kind == "redirect" and path.startswith(REDIRECT_PREFIX + "/"):
+                    continue  # never redirect a redirected request again
                 if f.path_substring in path:
                     if f.times is not None:
                         f.times -= 1
@@ -170,6 +175,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve_fault(self, fault: Fault, path: str) -> bool:
         """Answer a fault that replaces forwarding; False when forwarding should go on."""
         p = fault.params
+        if fault.kind == "delay":
+            time.sleep(float(p.get("seconds", 1.0)))
+            return False
         if fault.kind == "reset":
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)

@@ -140,10 +140,10 @@ class RegistryClient:
             raise errdefs.InvalidArgument(f"blob {desc.digest} too big: {desc.size} bytes (limit {max_size})")
         expected = Digest.parse(desc.digest)
         with self.open_blob(ref, desc) as reader:
-            buf = bytearray(max_size + 1)
+            buf = bytearray((desc.size or max_size) + 1)
             view = memoryview(buf)
             got = 0
-            while got <= max_size:
+            while got < len(buf):
                 n = reader.readinto(view[got:])
                 if not n:
                     break
