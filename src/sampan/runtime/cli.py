@@ -167,8 +167,8 @@ def run_cli(args: list[str]) -> int:
         if len(pos) < lo or (hi >= 0 and len(pos) > hi):
             want = f"exactly {lo}" if lo == hi else f"at least {lo}" if hi < 0 else f"between {lo} and {hi}"
             raise UsageError(f'sampan-runtime: "{name}" requires {want} argument(s)')
-        if g.get("debug") or log_file:
-            _setup_logging(log_file, log_format, bool(g.get("debug")))
+        if g.get("debug"):  # errors are written by emit_error; logging costs start-up time
+            _setup_logging(log_file, log_format)
         root = g.get("root") or DEFAULT_ROOT
         from sampan.runtime.commands import HANDLERS
 
@@ -194,17 +194,29 @@ def run_cli(args: list[str]) -> int:
         return 1
 
 
-def _setup_logging(log_file: str | None, fmt: str, debug: bool) -> None:
+def _setup_logging(log_file: str | None, fmt: str) -> None:
     import logging
 
+    class LogrusFormatter(logging.Formatter):
+        """runc's log lines: logrus text or JSON."""
+
+        def format(self, record: logging.LogRecord) -> str:
+            import json
+            import time
+
+            now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(record.created))
+            level = record.levelname.lower().replace("warning", "warn")
+            msg = record.getMessage()
+            if fmt == "json":
+                return json.dumps({"level": level, "msg": msg, "time": now})
+            escaped = msg.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+            return f'time="{now}" level={level} msg="{escaped}"'
+
     handler: logging.Handler = logging.FileHandler(log_file) if log_file else logging.StreamHandler()
-    if fmt == "json":
-        handler.setFormatter(logging.Formatter('{"level":"%(levelname)s","msg":"%(message)s","time":"%(asctime)s"}'))
-    else:
-        handler.setFormatter(logging.Formatter('time="%(asctime)s" level=%(levelname)s msg="%(message)s"'))
+    handler.setFormatter(LogrusFormatter())
     root = logging.getLogger()
     root.addHandler(handler)
-    root.setLevel(logging.DEBUG if debug else logging.INFO)
+    root.setLevel(logging.DEBUG)
 
 
 def usage() -> str:

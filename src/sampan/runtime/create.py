@@ -106,8 +106,8 @@ def _spawn(c: Container, cfg: Config, opts: CreateOptions, mgr: Any, bundle: str
         from sampan.runtime.console import connect
 
         console_sock = connect(opts.console_socket)
-    fifo_fd = os.open(c.fifo, os.O_PATH | os.O_CLOEXEC)
-    ctx = InitContext(cfg, child_end, fifo_fd, console_sock, opts.no_pivot, opts.preserve_fds, mgr.paths(),
+    dir_fd = os.open(c.dir, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    ctx = InitContext(cfg, child_end, dir_fd, console_sock, opts.no_pivot, opts.preserve_fds, mgr.paths(),
                       "" if opts.no_new_keyring else f"_ses.{c.id}")
     s.Syscalls().prctl(s.PR_SET_CHILD_SUBREAPER, 1)
     pid = os.fork()
@@ -115,7 +115,7 @@ def _spawn(c: Container, cfg: Config, opts: CreateOptions, mgr: Any, bundle: str
         parent.close()
         stage1(ctx)
     child_end.close()
-    os.close(fifo_fd)
+    os.close(dir_fd)
     if console_sock is not None:
         console_sock.close()
     init_pid = 0

@@ -17,6 +17,7 @@ from typing import Any, NamedTuple, NoReturn
 
 from sampan.linux import syscalls as s
 from sampan.runtime.config import NAMESPACES, Config
+from sampan.runtime.state import FIFO_NAME
 from sampan.runtime.sync import Channel
 
 _JOIN_ORDER = ("ipc", "uts", "network", "pid", "cgroup", "time", "mount")
@@ -25,7 +26,8 @@ _JOIN_ORDER = ("ipc", "uts", "network", "pid", "cgroup", "time", "mount")
 class InitContext(NamedTuple):
     cfg: Config
     chan: Channel
-    fifo_fd: int  # O_PATH, opened by the parent: a user namespace's root may not reach the state dir
+    state_dir_fd: int  # O_PATH dir fd from the parent: the fifo is opened relative to it after
+    # pivot_root (no /proc needed), and a user namespace's root need not reach --root
     console: Any = None  # a socket connected to --console-socket
     no_pivot: bool = False
     preserve_fds: int = 0
@@ -134,7 +136,6 @@ def stage2(ctx: InitContext, sc: s.Syscalls) -> NoReturn:
             except OSError as e:
                 if e.errno != 38:  # ENOSYS: no keyrings in this kernel, as runc tolerates
                     raise
-        fifo_fd = ctx.fifo_fd
         builder = RootfsBuilder(sc, cfg, ctx.cgroup_paths)
         builder.prepare()
         pts = None
@@ -165,9 +166,9 @@ def stage2(ctx: InitContext, sc: s.Syscalls) -> NoReturn:
     except BaseException as e:
         _fail(ctx.chan, e)
     try:
-        fd = os.open(f"/proc/self/fd/{fifo_fd}", os.O_WRONLY | os.O_CLOEXEC)
+        fd = os.open(FIFO_NAME, os.O_WRONLY | os.O_CLOEXEC, dir_fd=ctx.state_dir_fd)
         os.write(fd, b"0")
-        os.close(fifo_fd)
+        os.close(ctx.state_dir_fd)
         state["status"] = "running"
         run_hooks("startContainer", cfg.hooks_of("startContainer"), state)
         setup.exec(ctx.preserve_fds)
