@@ -111,11 +111,32 @@ class Authorizer:
         realm = ch.get("realm")
         if urlsplit(realm).scheme not in ("http", "https"):
             raise errdefs.System(f"invalid token auth challenge: bad realm {realm!r}")
-        params = {"service": ch.get("service"), "scope": scope}
-        params = {k: v for k, v in params.items() if v}
+        params = {k: v for k, v in (("service", ch.get("service")), ("scope", scope)) if v}
+        oauth = creds is not None and bool(creds.identity_token)
+        status, reason, data = self._ask(realm, params, creds, oauth=oauth)
+        if oauth and status in (404, 405):  # no OAuth endpoint: the plain GET flow, as Docker
+            status, reason, data = self._ask(realm, params, creds, oauth=False)
+        if status != 200:
+            raise token_error(status, reason, data, authenticated=creds is not None)
+        try:
+            doc = json.loads(data)
+        except ValueError as e:
+            raise errdefs.System(f"unable to decode token response: {e}") from e
+        token = str(doc.get("token") or doc.get("access_token") or "") if isinstance(doc, dict) else ""
+        if not token:
+            raise errdefs.System("authorization server did not include a token in the response")
+        expires_in = doc.get("expires_in")
+        if not isinstance(expires_in, int | float) or expires_in <= 0:
+            expires_in = DEFAULT_EXPIRY
+        log.debug("got token for %s from %s (expires in %ss)", scope, realm, expires_in)
+        return token, float(expires_in)
+
+    def _ask(self, realm: str, params: dict[str, str], creds: AuthConfig | None, *, oauth: bool
+             ) -> tuple[int, str, bytes]:
+        """One token request: the OAuth refresh-token POST, or GET with Basic credentials."""
         headers: dict[str, str] = {}
         body: bytes | None = None
-        if creds is not None and creds.identity_token:
+        if oauth and creds is not None:
             method, url = "POST", realm
             form = {"grant_type": "refresh_token", "refresh_token": creds.identity_token,
                     "client_id": CLIENT_ID, **params}
@@ -130,23 +151,9 @@ class Authorizer:
                     headers["Authorization"] = basic_header(user, pw)
         try:
             ex = self.transport.request(method, url, headers, body)
-            data = ex.read_all(_MAX_TOKEN_RESPONSE)
+            return ex.status, ex.reason, ex.read_all(_MAX_TOKEN_RESPONSE)
         except TRANSFER_ERRORS as e:
             raise network_error(method, url, urlsplit(url).netloc, e) from e
-        if ex.status != 200:
-            raise token_error(ex.status, ex.reason, data, authenticated=creds is not None)
-        try:
-            doc = json.loads(data)
-        except ValueError as e:
-            raise errdefs.System(f"unable to decode token response: {e}") from e
-        token = str(doc.get("token") or doc.get("access_token") or "") if isinstance(doc, dict) else ""
-        if not token:
-            raise errdefs.System("authorization server did not include a token in the response")
-        expires_in = doc.get("expires_in")
-        if not isinstance(expires_in, int | float) or expires_in <= 0:
-            expires_in = DEFAULT_EXPIRY
-        log.debug("got token for %s from %s (expires in %ss)", scope, realm, expires_in)
-        return token, float(expires_in)
 
 
 def token_error(status: int, reason: str, body: bytes, *, authenticated: bool) -> errdefs.SampanError:

@@ -44,6 +44,7 @@ class FakeRegistry:
     seen: list[Seen] = field(default_factory=list)
     tokens_issued: int = 0
     token_expires_in: int = 300
+    oauth: bool = True  # False: POST /token is a 404 (token servers without OAuth)
     bad_requests: int = 0  # requests http.server could not parse (e.g. a TLS hello on plain HTTP)
     tls: ssl.SSLContext | None = None  # serve HTTPS with this context
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -200,6 +201,9 @@ class Handler(BaseHTTPRequestHandler):
         reg = self.reg
         if self.command == "POST":
             n = int(self.headers.get("Content-Length") or 0)
+            if not reg.oauth:
+                self.rfile.read(n)
+                return self.reply(404, b"404 page not found")
             form = {k: v[0] for k, v in parse_qs(self.rfile.read(n).decode()).items()}
             if form.get("grant_type") != "refresh_token" or form.get("refresh_token") != "refresh-me":
                 return self.reply(401, b'{"error":"invalid_grant"}')

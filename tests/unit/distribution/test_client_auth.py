@@ -110,3 +110,9 @@ def test_auth_header_round_trip(reg: FakeRegistry) -> None:
     reg.auth = "basic"
     header = base64.urlsafe_b64encode(json.dumps({"username": "alice", "password": "secret"}).encode())
     _resolve(reg, AuthConfig.from_header(header.decode().rstrip("=")))
+
+
+def test_identity_token_falls_back_to_get_without_oauth(reg: FakeRegistry) -> None:
+    reg.auth, reg.oauth = "bearer", False
+    _resolve(reg, AuthConfig(username="alice", password="secret", identity_token="refresh-me"))
+    assert [s.method for s in reg.requests_to("/token")] == ["POST", "GET"]
