@@ -152,3 +152,39 @@ def test_join_namespace_by_path_no_pivot_personality(make_bundle: Callable[..., 
     assert out[0] == os.readlink(f"/proc/{pid}/ns/net") and out[1] == os.readlink(f"/proc/{pid}/ns/uts")
     assert out[2] == "sampan"
     assert out[-1] in ("i686", "i386", "armv7l", "armv8l")
+
+
+DOCKER_CAPS = ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW",
+               "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE",
+               "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE"]
+
+
+def test_docker_like_config(make_bundle: Callable[..., Bundle], sampan: Runtime, tmp_path: Any) -> None:
+    """What the daemon generates: file binds for hosts/resolv.conf, Docker's caps and seccomp profile."""
+    import json
+
+    files = {}
+    for name, text in (("hosts", "127.0.0.1 localhost\n"), ("resolv.conf", "nameserver 10.0.0.1\n"),
+                       ("hostname", "abc123\n")):
+        files[name] = tmp_path / name
+        files[name].write_text(text)
+    with open("/work/shared/specs/docker-defaults/seccomp-default.json") as f:
+        docker_profile = json.load(f)
+
+    def edit(spec: dict[str, Any]) -> None:
+        spec["process"]["capabilities"] = {k: DOCKER_CAPS for k in ("bounding", "effective", "permitted")}
+        spec["process"]["noNewPrivileges"] = False
+        spec["hostname"] = "abc123"
+        spec["root"]["readonly"] = False
+        for name, path in files.items():
+            spec["mounts"].append({"destination": f"/etc/{name}", "type": "bind", "source": str(path),
+                                   "options": ["rbind", "rprivate"]})
+        spec["linux"]["seccomp"] = docker_profile
+        spec["linux"]["resources"] = {"devices": [{"allow": False, "access": "rwm"}],
+                                      "memory": {"limit": 128 * 1024 * 1024}}
+
+    b = make_bundle(["sh", "-c", "cat /etc/hosts /etc/resolv.conf; hostname; grep -E '^(CapBnd|Seccomp):' "
+                                 "/proc/self/status; echo x > /dev/null && echo devnull-ok"], edit)
+    out = sampan.ok("run", "-b", b.path, "dockerlike").splitlines()
+    assert out[:3] == ["127.0.0.1 localhost", "nameserver 10.0.0.1", "abc123"]
+    assert out[3] == "CapBnd:\t00000000a80425fb" and out[4] == "Seccomp:\t2" and out[5] == "devnull-ok"
