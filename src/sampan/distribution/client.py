@@ -87,7 +87,12 @@ class _Host:
 
 
 class RegistryClient:
-    """Pulls from registries (see module doc). Thread-safe."""
+    """Pulls from (and pushes to) registries. Thread-safe; one instance may serve many pulls.
+
+    Credentials: `auth` is used for every registry this client talks to (the daemon builds
+    one client per request from X-Registry-Auth); without it, `docker_config` (a config.json
+    path or its directory) is consulted per registry; with neither, access is anonymous.
+    """
 
     def __init__(
         self,
