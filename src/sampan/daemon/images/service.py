@@ -7,7 +7,6 @@ edge runs them in worker threads.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 from collections.abc import Callable, Sequence
@@ -110,14 +109,17 @@ class ImageService:
         for info in list(self.snapshots.walk()):
             if info.kind != "committed" and info.name.startswith("extract-"):
                 log.info("removing unfinished layer extraction %s", info.name)
-                with contextlib.suppress(NotFound):
+                try:
                     self.snapshots.remove(info.name)
+                except Exception:
+                    log.warning("cannot remove snapshot %s", info.name, exc_info=True)
         self._drop_unrecorded_layers()
         missing = {row.chain_id for row in self.meta.layers() if not self.snapshots.exists(row.chain_id)}
-        if not missing:
-            return
         for img in self.meta.images():
-            if missing.intersection(img.chain_ids):
+            if not self.content.has(img.id):
+                log.warning("image %s lost its config; removing its record", img.id)
+                self.meta.delete_image(img.id)
+            elif missing.intersection(img.chain_ids):
                 log.warning("image %s lost layers %s; removing its record", img.id,
                             sorted(missing.intersection(img.chain_ids)))
                 self.meta.delete_image(img.id)
@@ -132,16 +134,21 @@ class ImageService:
     def _drop_unrecorded_layers(self) -> None:
         """Committed layer snapshots without a row (killed between commit and record) go."""
         recorded = {row.chain_id for row in self.meta.layers()}
+        tried: set[str] = set()
         while True:
             infos = list(self.snapshots.walk())
             parents = {i.parent for i in infos if i.parent}
             stray = [i.name for i in infos if i.kind == "committed" and i.name.startswith("sha256:")
-                     and i.name not in recorded and i.name not in parents]
+                     and i.name not in recorded and i.name not in parents and i.name not in tried]
             if not stray:
                 return
             for name in stray:
+                tried.add(name)
                 log.info("removing unrecorded layer snapshot %s", name)
-                self.snapshots.remove(name)
+                try:
+                    self.snapshots.remove(name)
+                except Exception:  # never refuse to start over a leftover
+                    log.warning("cannot remove layer snapshot %s", name, exc_info=True)
 
     # -- pull ------------------------------------------------------------------------------
 
