@@ -38,7 +38,7 @@ def cmd_create(root: str, opts: dict[str, Any], pos: list[str]) -> int:
 def cmd_run(root: str, opts: dict[str, Any], pos: list[str]) -> int:
     from sampan.runtime.run import run
 
-    return run(root, pos[0], _create_opts(opts, detach=bool(opts.get("detach"))))
+    return run(root, pos[0], _create_opts(opts, detach=bool(opts.get("detach"))), keep=bool(opts.get("keep")))
 
 
 def cmd_start(root: str, opts: dict[str, Any], pos: list[str]) -> int:

@@ -36,7 +36,8 @@ def wait_exit(pid: int) -> int:
             signal.signal(sig, handler)
 
 
-def run(root: str, cid: str, opts: CreateOptions) -> int:
+def run(root: str, cid: str, opts: CreateOptions, keep: bool = False) -> int:
+    """Exit code of the container (128+signal if killed); with keep, it stays (stopped) for delete."""
     from sampan.runtime.manage import delete
 
     peer = None
@@ -69,7 +70,8 @@ def run(root: str, cid: str, opts: CreateOptions) -> int:
         proxy(master)
         os.close(master)
     code = wait_exit(c.state.pid)
-    delete(Container.load(root, cid), force=True)
+    if not keep:
+        delete(Container.load(root, cid), force=True)
     return code
 
 
