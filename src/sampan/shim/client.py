@@ -19,6 +19,8 @@ from sampan.shim import wire
 from sampan.shim.protocol import (
     AttachRequest,
     DeleteRequest,
+    ExecRequest,
+    ExecState,
     ExitStatus,
     KillRequest,
     LogOptions,
@@ -115,8 +117,8 @@ class ShimClient:
         pid = self._call(StartRequest()).get("pid", 0)
         return pid if isinstance(pid, int) else 0
 
-    def kill(self, sig: int | str, all: bool = False) -> None:
-        self._call(KillRequest(signal=parse_signal(sig), all=all))
+    def kill(self, sig: int | str, all: bool = False, exec_id: str = "") -> None:
+        self._call(KillRequest(signal=parse_signal(sig), all=all, exec_id=exec_id))
 
     def pause(self) -> None:
         """Freeze the container (runtime pause)."""
@@ -126,28 +128,41 @@ class ShimClient:
         """Thaw a paused container (runtime resume)."""
         self._call(ResumeRequest())
 
-    def wait(self, timeout: float | None = None) -> ExitStatus:
-        """Block until the container exited and its output is drained (None: no limit)."""
-        return ExitStatus.from_wire(self._call(WaitRequest(), timeout=timeout))
+    def wait(self, timeout: float | None = None, exec_id: str = "") -> ExitStatus:
+        """Block until the container (or exec) exited and its output is drained (None: no limit)."""
+        return ExitStatus.from_wire(self._call(WaitRequest(exec_id=exec_id), timeout=timeout))
 
-    def resize(self, height: int, width: int) -> None:
-        self._call(ResizeRequest(height=height, width=width))
+    def resize(self, height: int, width: int, exec_id: str = "") -> None:
+        self._call(ResizeRequest(height=height, width=width, exec_id=exec_id))
 
     def attach(self, stdin: bool = False, stdout: bool = True, stderr: bool = True,
-               close_stdin: bool = True) -> socket.socket:
+               close_stdin: bool = True, exec_id: str = "") -> socket.socket:
         """A socket carrying the attach stream: stdcopy frames (raw with a tty) out, stdin in.
 
         shutdown(SHUT_WR) on it closes the container's stdin when stdin and close_stdin are set.
         """
-        sock = self._connect()
-        try:
-            sock.sendall(AttachRequest(stdin=stdin, stdout=stdout, stderr=stderr, close_stdin=close_stdin).encode())
-            check_response(wire.decode(_read_line(sock)))
-        except BaseException:
-            sock.close()
-            raise
-        sock.settimeout(None)
+        sock, _ = self._stream(AttachRequest(stdin=stdin, stdout=stdout, stderr=stderr, close_stdin=close_stdin,
+                                             exec_id=exec_id))
         return sock
+
+    def exec(self, exec_id: str, process: dict[str, object], *, stdin: bool = False, attach: bool = True,
+             stdout: bool = True, stderr: bool = True, close_stdin: bool = True) -> tuple[int, socket.socket | None]:
+        """Run `process` (an OCI process object) in the running container.
+
+        Returns its pid and, with `attach`, the socket carrying its stream (as `attach`). Its exit
+        is `wait(exec_id=...)`; `exec_state(exec_id)` tells it later.
+        """
+        request = ExecRequest(exec_id=exec_id, process=process, stdin=stdin, attach=attach, stdout=stdout,
+                              stderr=stderr, close_stdin=close_stdin)
+        sock, answer = self._stream(request)
+        pid = answer.get("pid", 0)
+        if not attach:
+            sock.close()
+            return (pid if isinstance(pid, int) else 0), None
+        return (pid if isinstance(pid, int) else 0), sock
+
+    def exec_state(self, exec_id: str) -> ExecState:
+        return ExecState.from_wire(self._call(StateRequest(exec_id=exec_id)))
 
     def delete(self, force: bool = False) -> ExitStatus | None:
         """Delete the container in the runtime; the shim removes its state and exits."""
@@ -159,6 +174,18 @@ class ShimClient:
         self._call(ShutdownRequest(force=force))
 
     # --- transport --------------------------------------------------------------------
+    def _stream(self, request: Request) -> tuple[socket.socket, dict[str, object]]:
+        """Send a request whose answer is followed by a stream; the socket after the answer."""
+        sock = self._connect()
+        try:
+            sock.sendall(request.encode())
+            answer = check_response(wire.decode(_read_line(sock)))
+        except BaseException:
+            sock.close()
+            raise
+        sock.settimeout(None)
+        return sock, answer
+
     def _connect(self) -> socket.socket:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.settimeout(self.timeout)

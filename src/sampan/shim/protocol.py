@@ -64,13 +64,34 @@ class ShimState:
 
 
 @dataclass(frozen=True)
+class ExecState:
+    """The `state` response for an exec'd process."""
+
+    exec_id: str
+    pid: int
+    status: str  # running, stopped
+    tty: bool = False
+    exit: ExitStatus | None = None
+
+    @classmethod
+    def from_wire(cls, data: dict[str, object]) -> ExecState:
+        exit_data, pid = data.get("exit"), data.get("pid", 0)
+        return cls(exec_id=str(data.get("exec_id", "")), pid=pid if isinstance(pid, int) else 0,
+                   status=str(data.get("status", "")), tty=bool(data.get("tty", False)),
+                   exit=ExitStatus.from_wire(exit_data) if isinstance(exit_data, dict) else None)
+
+
+@dataclass(frozen=True)
 class Request:
     """Base of the requests; `op` names the operation on the wire."""
 
     op: ClassVar[str] = ""
 
     def to_wire(self) -> dict[str, object]:
-        return {"op": self.op, **asdict(self)}
+        fields = asdict(self)
+        if not fields.get("exec_id", True):  # no exec id: the request is about the init
+            del fields["exec_id"]
+        return {"op": self.op, **fields}
 
     def encode(self) -> bytes:
         return wire.encode(self.to_wire())
@@ -79,6 +100,7 @@ class Request:
 @dataclass(frozen=True)
 class StateRequest(Request):
     op: ClassVar[str] = wire.OP_STATE
+    exec_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -91,11 +113,13 @@ class KillRequest(Request):
     op: ClassVar[str] = wire.OP_KILL
     signal: int = int(_signal.SIGTERM)
     all: bool = False
+    exec_id: str = ""  # signal this exec'd process instead (`all` does not apply)
 
 
 @dataclass(frozen=True)
 class WaitRequest(Request):
     op: ClassVar[str] = wire.OP_WAIT
+    exec_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -103,6 +127,7 @@ class ResizeRequest(Request):
     op: ClassVar[str] = wire.OP_RESIZE
     height: int = 0
     width: int = 0
+    exec_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -112,6 +137,22 @@ class AttachRequest(Request):
     stdout: bool = True
     stderr: bool = True
     close_stdin: bool = True  # the client's half-close closes the container's stdin (StdinOnce)
+    exec_id: str = ""
+
+
+@dataclass(frozen=True)
+class ExecRequest(Request):
+    """Run `process` (an OCI process object) in the container; with `attach` the connection
+    then carries its stream like `attach` does."""
+
+    op: ClassVar[str] = wire.OP_EXEC
+    exec_id: str = ""
+    process: dict[str, object] = field(default_factory=dict)
+    stdin: bool = False
+    attach: bool = True
+    stdout: bool = True
+    stderr: bool = True
+    close_stdin: bool = True
 
 
 @dataclass(frozen=True)
@@ -138,7 +179,7 @@ class ResumeRequest(Request):
 
 REQUEST_TYPES: dict[str, type[Request]] = {cls.op: cls for cls in (
     StateRequest, StartRequest, KillRequest, WaitRequest, ResizeRequest, AttachRequest, DeleteRequest,
-    ShutdownRequest, PauseRequest, ResumeRequest)}
+    ShutdownRequest, PauseRequest, ResumeRequest, ExecRequest)}
 
 
 def request_from_wire(data: dict[str, object]) -> Request:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from sampan.shim.control import Conn
+from sampan.shim.execs import EXEC_OPS, ExecRequests
 from sampan.shim.runtime import RuntimeCommandError
-from sampan.shim.wire import CREATED, OPS, PAUSED, RUNNING, STOPPED, error
+from sampan.shim.wire import CREATED, OP_EXEC, OPS, PAUSED, RUNNING, STOPPED, error
 
 TYPE_CHECKING = False  # typing itself is not imported: it costs every shim 0.8 MiB
 if TYPE_CHECKING:
@@ -16,14 +17,18 @@ DELETE_TIMEOUT = 10.0  # how long a deleted running container may take to be rea
 class RequestHandler:
     def __init__(self, shim: Shim) -> None:
         self.shim = shim
+        self.execs = ExecRequests(shim)
 
     def handle(self, conn: Conn, request: dict[str, object]) -> None:
         op = request.get("op")
         if op not in OPS:
             conn.reply(error(f"unknown operation {op!r}", "InvalidArgument"))
             return
+        target: object = self
+        if op == OP_EXEC or (op in EXEC_OPS and "exec_id" in request):
+            target = self.execs
         try:
-            getattr(self, f"op_{op}")(conn, request)
+            getattr(target, f"op_{op}")(conn, request)
         except RuntimeCommandError as exc:
             conn.reply(error(str(exc), _runtime_kind(str(exc))))
         except (TypeError, ValueError) as exc:

@@ -77,6 +77,12 @@ class RuntimeDriver:
             argv += ["--console-socket", console_socket]
         return [*argv, cid]
 
+    def exec_argv(self, cid: str, process_file: str, pid_file: str, console_socket: str | None = None) -> list[str]:
+        argv = [*self.base(), "exec", "--process", process_file, "--detach", "--pid-file", pid_file]
+        if console_socket:
+            argv += ["--console-socket", console_socket]
+        return [*argv, cid]
+
     def start_argv(self, cid: str) -> list[str]:
         return [*self.base(), "start", cid]
 
@@ -105,12 +111,19 @@ class RuntimeDriver:
     def create(self, cid: str, bundle: str, pid_file: str, stdio: tuple[int, int, int],
                console_socket: str | None = None) -> None:
         """`create` with the container's stdio as the runtime's own fds 0/1/2."""
-        argv = self.create_argv(cid, bundle, pid_file, console_socket)
+        self._spawn_and_check(self.create_argv(cid, bundle, pid_file, console_socket), stdio)
+
+    def _spawn_and_check(self, argv: list[str], stdio: tuple[int, int, int]) -> None:
         mark = self._log_offset()
         pid = spawn(argv, stdio)
         code = wait_pid(pid, self.timeout)
         if code != 0:
             raise RuntimeCommandError(argv, code, self._log_error(mark))
+
+    def exec(self, cid: str, process_file: str, pid_file: str, stdio: tuple[int, int, int],
+             console_socket: str | None = None) -> None:
+        """`exec --detach` of a process spec, with its stdio as the runtime's fds 0/1/2."""
+        self._spawn_and_check(self.exec_argv(cid, process_file, pid_file, console_socket), stdio)
 
     def start(self, cid: str) -> None:
         self.check(self.start_argv(cid))

@@ -45,6 +45,9 @@ class Shim:
         self.runtime = RuntimeDriver(opts.runtime, opts.runtime_root, opts.path(RUNTIME_LOG_NAME), opts.timeout)
         self.status = CREATED
         self.init: Process
+        self.execs: dict[str, Process] = {}  # by exec id, kept after they exit for their status
+        self._exec_pids: dict[int, Process] = {}
+        self._exec_seq = 0
         self.control: ControlServer
         self._oom_files: list[str] = []
         self._oom_base = 0
@@ -119,6 +122,10 @@ class Shim:
                 return
             if pid == self.init.pid and self.init.exit is None:
                 self._init_exited(status)
+            elif pid in self._exec_pids:
+                proc = self._exec_pids.pop(pid)
+                proc.exited(status)
+                proc.drain()
 
     def _init_exited(self, status: int) -> None:
         """Record the exit on disk before anything else, then drain the output."""
@@ -131,11 +138,44 @@ class Shim:
         self.status = STOPPED
         self.init.drain()
 
+    # --- exec -------------------------------------------------------------------------
+    def start_exec(self, exec_id: str, process: dict[str, object], stdin: bool) -> Process:
+        """Run another process in the container (`runtime exec --detach`), stdio owned here.
+
+        Its files get short numbered names: exec ids are long and socket paths are not.
+        """
+        self._exec_seq += 1
+        n = self._exec_seq
+        tty = bool(process.get("terminal"))
+        stdio = ConsoleStdio(self.opts.path(f"x{n}.sock")) if tty else PipeStdio(stdin)
+        proc = Process(self.loop, stdio, None)
+        process_file, pid_file = self.opts.path(f"exec-{n}.json"), self.opts.path(f"exec-{n}.pid")
+        try:
+            with open(process_file, "w") as f:
+                json.dump(process, f)
+            self.runtime.exec(self.opts.id, process_file, pid_file, stdio.child_fds(), stdio.console_path())
+            stdio.after_create(self.opts.timeout)
+            with open(pid_file) as f:
+                pid = int(f.read().strip())
+        except BaseException:
+            proc.close()
+            raise
+        finally:
+            for path in (process_file, pid_file):
+                _unlink(path)
+        proc.begin(pid, stdin)
+        self.execs[exec_id] = proc
+        self._exec_pids[pid] = proc
+        self.reap()  # it may have ended already
+        return proc
+
     # --- ending -----------------------------------------------------------------------
     def close(self, remove_state: bool) -> None:
         """Stop serving; with remove_state the state directory is removed too."""
         self.control.close()
         self.init.close()
+        for proc in self.execs.values():
+            proc.close()
         if remove_state:
             remove_state_dir(self.opts.state_dir)
         self.loop.stop()
@@ -165,4 +205,11 @@ def remove_state_dir(state_dir: str) -> None:
     try:
         os.rmdir(state_dir)
     except OSError:
+        pass
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
         pass

@@ -43,6 +43,12 @@ class PipeStdio:
     def child_fds(self) -> tuple[int, int, int]:
         return (self._stdin_r, self._out_w, self._err_w)
 
+    def _close_child_fds(self) -> None:
+        if self._stdin_r >= 0:
+            for fd in self.child_fds():
+                _close(fd)
+            self._stdin_r = self._out_w = self._err_w = -1
+
     def take_outputs(self) -> dict[int, str]:
         """Hand the output fds over (their new owner closes them)."""
         outputs, self.outputs = self.outputs, {}
@@ -53,8 +59,7 @@ class PipeStdio:
 
     def after_create(self, timeout: float) -> None:
         """The container holds its ends now; closing ours lets EOF reach each side."""
-        for fd in self.child_fds():
-            os.close(fd)
+        self._close_child_fds()
         for fd in self.outputs:
             os.set_blocking(fd, False)
         if self.stdin_fd is not None:
@@ -64,10 +69,13 @@ class PipeStdio:
         raise ValueError("the container has no terminal")
 
     def close(self) -> None:
+        self._close_child_fds()
         for fd in self.outputs:
             _close(fd)
+        self.outputs = {}
         if self.stdin_fd is not None:
             _close(self.stdin_fd)
+            self.stdin_fd = None
 
 
 class ConsoleStdio:
@@ -99,7 +107,8 @@ class ConsoleStdio:
 
     def after_create(self, timeout: float) -> None:
         """Take the pty master the runtime sent during `create`."""
-        os.close(self._null)
+        _close(self._null)
+        self._null = -1
         self._listener.settimeout(timeout)
         try:
             conn, _ = self._listener.accept()
@@ -129,6 +138,9 @@ class ConsoleStdio:
         fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, 0, 0))
 
     def close(self) -> None:
+        if self._null >= 0:
+            _close(self._null)
+            self._null = -1
         if self.stdin_fd is not None:
             _close(self.stdin_fd)
             self.stdin_fd = None

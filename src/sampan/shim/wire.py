@@ -29,7 +29,9 @@ OP_DELETE = "delete"
 OP_SHUTDOWN = "shutdown"
 OP_PAUSE = "pause"
 OP_RESUME = "resume"
-OPS = (OP_STATE, OP_START, OP_KILL, OP_WAIT, OP_RESIZE, OP_ATTACH, OP_DELETE, OP_SHUTDOWN, OP_PAUSE, OP_RESUME)
+OP_EXEC = "exec"
+OPS = (OP_STATE, OP_START, OP_KILL, OP_WAIT, OP_RESIZE, OP_ATTACH, OP_DELETE, OP_SHUTDOWN, OP_PAUSE, OP_RESUME,
+       OP_EXEC)
 
 # A control line longer than this is a protocol error (requests are tiny).
 MAX_LINE = 64 * 1024

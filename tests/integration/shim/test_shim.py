@@ -403,3 +403,64 @@ def test_concurrent_spawns_through_one_zygote(shim_env: ShimEnv) -> None:
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(run, range(8)))
     assert results == [(0, f"{i}\n") for i in range(8)]
+
+
+def exec_process(shim_env: ShimEnv, args: list[str], terminal: bool = False) -> dict[str, object]:
+    """An OCI process object for `exec`, like the daemon builds (based on runc's default spec)."""
+    return {"terminal": terminal, "user": {"uid": 0, "gid": 0}, "args": args, "cwd": "/",
+            "env": ["PATH=/bin", "TERM=xterm"], "noNewPrivileges": True}
+
+
+def test_exec_streams_and_exit_code(shim_env: ShimEnv) -> None:
+    client, _, log_path = shim_env.spawn(["sleep", "1000"])
+    client.start()
+    pid, sock = client.exec("e1", exec_process(shim_env, ["sh", "-c", "echo in exec; echo oops >&2; exit 5"]))
+    assert pid > 0 and sock is not None
+    assert demux(sock) == (b"in exec\n", b"oops\n")
+    assert client.wait(exec_id="e1", timeout=10).exit_code == 5
+    state = client.exec_state("e1")
+    assert state.status == "stopped" and state.exit is not None and state.exit.exit_code == 5
+    assert client.state().status == "running"  # the container goes on
+    assert not os.path.exists(log_path) or os.path.getsize(log_path) == 0  # exec output is not logged
+    with pytest.raises(errdefs.Conflict):
+        client.exec("e1", exec_process(shim_env, ["true"]))
+    with pytest.raises(errdefs.NotFound, match="No such exec instance: nope"):
+        client.wait(exec_id="nope")
+    sock.close()
+    client.kill(9)
+    client.wait(timeout=10)
+    with pytest.raises(errdefs.Conflict, match="is not running"):
+        client.exec("e2", exec_process(shim_env, ["true"]))
+    client.delete()
+
+
+def test_exec_stdin_kill_and_detached(shim_env: ShimEnv) -> None:
+    client, _, _ = shim_env.spawn(["sleep", "1000"])
+    client.start()
+    _, sock = client.exec("cat", exec_process(shim_env, ["cat"]), stdin=True)
+    assert sock is not None
+    sock.sendall(b"through exec\n")
+    sock.shutdown(socket.SHUT_WR)
+    assert demux(sock) == (b"through exec\n", b"")
+    assert client.wait(exec_id="cat", timeout=10).exit_code == 0
+    sock.close()
+    pid, nothing = client.exec("bg", exec_process(shim_env, ["sleep", "1000"]), attach=False)
+    assert nothing is None and client.exec_state("bg").status == "running" and client.exec_state("bg").pid == pid
+    client.kill("KILL", exec_id="bg")
+    assert client.wait(exec_id="bg", timeout=10).exit_code == 137
+    client.delete(force=True)
+
+
+def test_exec_with_a_terminal(shim_env: ShimEnv) -> None:
+    client, _, _ = shim_env.spawn(["sleep", "1000"])
+    client.start()
+    _, sock = client.exec("t", exec_process(shim_env, ["sh", "-c", "read x; stty size; echo got $x"], terminal=True),
+                          stdin=True)
+    assert sock is not None and client.exec_state("t").tty
+    client.resize(33, 99, exec_id="t")
+    sock.sendall(b"it\r")
+    data = read_until(sock, b"got it")
+    assert b"33 99" in data
+    assert client.wait(exec_id="t", timeout=10).exit_code == 0
+    sock.close()
+    client.delete(force=True)
