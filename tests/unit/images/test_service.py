@@ -347,3 +347,16 @@ def test_rmi_during_a_pull_keeps_the_layers_it_needs(svc: ImageService, reg: Fak
     assert len([d for d in out if "Deleted" in d]) == 2  # a and its top layer; the base is leased
     assert svc.resolve_image("b").chain_id is not None
     assert len(list(svc.snapshots.walk())) == 2
+
+
+def test_rmi_by_id_of_a_single_reference_untags_it(svc: ImageService, reg: FakeRegistry) -> None:
+    img = app_image()
+    reg.push("library/one", "latest", img)
+    pull(svc, "one")
+    out = [d.to_json() for d in svc.delete_image(img.image_id[7:19])]
+    assert out[:3] == [{"Untagged": "one:latest"}, {"Untagged": f"one@{img.digest}"}, {"Deleted": img.image_id}]
+    pull(svc, "one")
+    svc.tag_image("one", "one", "two")  # two tags, even in one repository, need force by ID
+    with pytest.raises(Conflict, match="must be forced"):
+        svc.delete_image(img.image_id)
+    assert svc.delete_image("one@" + img.digest)[0].to_json() == {"Untagged": f"one@{img.digest}"}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sampan.api.images import HistoryItem, ImageInspect, ImageSummary
 from sampan.daemon.images.names import familiar
@@ -35,7 +35,7 @@ def format_unix(ts: float | None) -> str:
     """A unix time as RFC3339Nano in UTC; Go's zero time when never set."""
     if ts is None:
         return ZERO_TIME
-    dt = datetime.utcfromtimestamp(ts)
+    dt = datetime.fromtimestamp(ts, UTC)
     frac = f"{dt.microsecond:06d}".rstrip("0")
     return dt.strftime("%Y-%m-%dT%H:%M:%S") + (f".{frac}" if frac else "") + "Z"
 
