@@ -42,6 +42,8 @@ class BlobReader:
         self._closed = False
         self._failures = 0  # resumes since the last real progress
         self._resumed_at = offset
+        if 0 < size <= offset:
+            return  # nothing left to fetch (a fully downloaded ingest): no request at all
         for attempt in range(MAX_RESUMES + 1):
             try:
                 self._open(first=True)

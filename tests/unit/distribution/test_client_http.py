@@ -212,6 +212,11 @@ def test_open_blob_streams_and_offsets(reg: FakeRegistry, client: RegistryClient
         assert r.read() == data[100:]
     assert reg.requests_to("/blobs/")[-1].headers.get("Range") == "bytes=100-"
 
+    before = len(reg.requests_to("/blobs/"))
+    with client.open_blob(ref, desc, offset=len(data)) as r:
+        assert r.read() == b""
+    assert len(reg.requests_to("/blobs/")) == before
+
     def ignore_range(h: Handler) -> bool:
         h.reply(200, data)
         return True
