@@ -188,3 +188,16 @@ def test_docker_like_config(make_bundle: Callable[..., Bundle], sampan: Runtime,
     out = sampan.ok("run", "-b", b.path, "dockerlike").splitlines()
     assert out[:3] == ["127.0.0.1 localhost", "nameserver 10.0.0.1", "abc123"]
     assert out[3] == "CapBnd:\t00000000a80425fb" and out[4] == "Seccomp:\t2" and out[5] == "devnull-ok"
+
+
+def test_exec_into_user_namespace(make_bundle: Callable[..., Bundle], sampan: Runtime, open_dir: str) -> None:
+    def edit(spec: dict[str, Any]) -> None:
+        spec["linux"]["namespaces"].append({"type": "user"})
+        spec["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 300000, "size": 65536}]
+        spec["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 300000, "size": 65536}]
+
+    b = make_bundle(["sleep", "100"], edit, base=open_dir)
+    sampan.ok("run", "-d", "-b", b.path, "userns-exec")
+    out = sampan.ok("exec", "userns-exec", "sh", "-c", "id; cat /proc/self/uid_map; readlink /proc/1/exe")
+    assert out.split() == ["uid=0(root)", "gid=0", "0", "300000", "65536", "/bin/busybox"]
+    sampan.ok("delete", "-f", "userns-exec")
