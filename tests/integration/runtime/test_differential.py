@@ -75,7 +75,7 @@ def _edit(tmp: str) -> Callable[[dict[str, Any]], None]:
 
 def _normalise(out: str) -> tuple[list[str], set[tuple[str, ...]]]:
     head, _, mountinfo = out.partition("---mountinfo\n")
-    mounts = set()
+    mounts: set[tuple[str, ...]] = set()
     for line in mountinfo.splitlines():
         pre, _, post = line.partition(" - ")
         fields = pre.split()
