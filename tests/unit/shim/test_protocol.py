@@ -9,6 +9,7 @@ from sampan.shim import wire
 from sampan.shim.protocol import (
     REQUEST_TYPES,
     AttachRequest,
+    ExecRequest,
     ExitStatus,
     KillRequest,
     LogOptions,
@@ -31,6 +32,10 @@ def test_requests_round_trip(request_: object) -> None:
 
 def test_request_wire_names() -> None:
     assert KillRequest(signal=9).to_wire() == {"op": "kill", "signal": 9, "all": False}
+    assert KillRequest(signal=9, exec_id="e").to_wire() == {"op": "kill", "signal": 9, "all": False, "exec_id": "e"}
+    assert ExecRequest(exec_id="e", process={"args": ["ls"]}).to_wire() == {
+        "op": "exec", "exec_id": "e", "process": {"args": ["ls"]}, "stdin": False, "attach": True, "stdout": True,
+        "stderr": True, "close_stdin": True}
     assert set(REQUEST_TYPES) == set(wire.OPS)
 
 

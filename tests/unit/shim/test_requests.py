@@ -73,6 +73,7 @@ class FakeShim:
         self.stdio = FakeStdio()
         self.hub: list[object] = []
         self.loop = FakeLoop()
+        self.execs: dict[str, object] = {}
         self.pending: list[Callable[[], None]] = []
         self.finished: list[tuple[Any, ...]] = []
 
@@ -167,3 +168,22 @@ def test_pause_resume_states() -> None:
     assert call(shim, {"op": "resume"}) == {} and shim.status == "running"
     assert call(shim, {"op": "resume"})["kind"] == "Conflict"
     assert shim.runtime.calls == [("pause", "c1"), ("resume", "c1")]
+
+
+@pytest.mark.parametrize("request_", [
+    {"op": "exec", "exec_id": "", "process": {"args": ["ls"]}},
+    {"op": "exec", "exec_id": "e", "process": {"args": []}},
+    {"op": "exec", "exec_id": "e", "process": "ls"},
+    {"op": "wait", "exec_id": 5},
+])
+def test_invalid_exec_requests(request_: dict[str, object]) -> None:
+    shim = FakeShim("running")
+    assert call(shim, request_)["kind"] == "InvalidArgument"
+
+
+def test_exec_into_a_stopped_container_and_unknown_exec() -> None:
+    shim = FakeShim("stopped")
+    answer = call(shim, {"op": "exec", "exec_id": "e", "process": {"args": ["ls"]}})
+    assert answer == {"error": "Container c1 is not running", "kind": "Conflict"}
+    assert call(shim, {"op": "kill", "exec_id": "x", "signal": 9}) == {
+        "error": "No such exec instance: x", "kind": "NotFound"}

@@ -27,6 +27,9 @@ def test_plain_argvs() -> None:
     assert d.delete_argv("c1", force=True) == ["runc", "delete", "--force", "c1"]
     assert d.state_argv("c1") == ["runc", "state", "c1"]
     assert d.pause_argv("c1") == ["runc", "pause", "c1"]
+    assert d.exec_argv("c1", "/s/p.json", "/s/p.pid") == [
+        "runc", "exec", "--process", "/s/p.json", "--detach", "--pid-file", "/s/p.pid", "c1"]
+    assert d.exec_argv("c1", "/p", "/q", "/s/x1.sock")[-3:] == ["--console-socket", "/s/x1.sock", "c1"]
     assert d.resume_argv("c1") == ["runc", "resume", "c1"]
 
 
