@@ -46,11 +46,14 @@ class BlobReader:
             return  # nothing left to fetch (a fully downloaded ingest): no request at all
         for attempt in range(MAX_RESUMES + 1):
             try:
-                self._open(first=True)
+                self._open()
                 break
-            except NetworkError as e:
+            except (NetworkError, *TRANSFER_ERRORS) as e:
+                self._drop()
                 if attempt == MAX_RESUMES:
-                    raise
+                    if isinstance(e, NetworkError):
+                        raise
+                    raise errdefs.System(f"failed to fetch blob {digest}: {e}") from e
                 log.info("opening blob %s failed (%s); retrying", digest, e)
                 time.sleep(RESUME_BACKOFF[min(attempt, len(RESUME_BACKOFF) - 1)])
 
@@ -59,7 +62,7 @@ class BlobReader:
         """Absolute position in the blob of the next byte read returns."""
         return self._pos
 
-    def _open(self, first: bool = False) -> None:
+    def _open(self) -> None:
         ex = self._opener(self._pos)
         start = 0
         if ex.status == 206:
@@ -70,8 +73,8 @@ class BlobReader:
             start = int(m.group(1))
             if m.group(3) != "*" and self.size <= 0:
                 self.size = int(m.group(3))
-        elif self.size <= 0 and first and ex.header("Content-Length").isdigit():
-            self.size = int(ex.header("Content-Length")) + (0 if self._pos == 0 else self._pos)
+        elif self.size <= 0 and ex.header("Content-Length").isdigit():
+            self.size = int(ex.header("Content-Length"))  # a 200 carries the whole blob
         if start > self._pos:
             ex.close()
             raise errdefs.System(f"registry answered range of {self.digest} from {start}, wanted {self._pos}")
