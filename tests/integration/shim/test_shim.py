@@ -426,6 +426,9 @@ def test_exec_streams_and_exit_code(shim_env: ShimEnv) -> None:
         client.exec("e1", exec_process(shim_env, ["true"]))
     with pytest.raises(errdefs.NotFound, match="No such exec instance: nope"):
         client.wait(exec_id="nope")
+    with pytest.raises(errdefs.SampanError, match=r"no such file or directory|not found"):
+        client.exec("bad", exec_process(shim_env, ["/no/such/binary"]))
+    assert sorted(n for n in os.listdir(client.state_dir) if n.startswith(("exec-", "x"))) == []
     sock.close()
     client.kill(9)
     client.wait(timeout=10)
