@@ -360,3 +360,27 @@ def test_rmi_by_id_of_a_single_reference_untags_it(svc: ImageService, reg: FakeR
     with pytest.raises(Conflict, match="must be forced"):
         svc.delete_image(img.image_id)
     assert svc.delete_image("one@" + img.digest)[0].to_json() == {"Untagged": f"one@{img.digest}"}
+
+
+def test_rmi_conflicts_with_containers(svc: ImageService, reg: FakeRegistry) -> None:
+    img = app_image()
+    reg.push("library/used", "latest", img)
+    pull(svc, "used")
+    users: list[tuple[str, bool]] = [("c" * 64, True)]
+    svc.set_container_users(lambda image_id: users if image_id == img.image_id else [])
+    short = img.image_id[7:19]
+    with pytest.raises(Conflict, match=rf"unable to delete {short} \(cannot be forced\) - "
+                                       rf"image is being used by running container {'c' * 12}"):
+        svc.delete_image(img.image_id, force=True)
+    users[0] = ("d" * 64, False)
+    with pytest.raises(Conflict, match=r"\(must be forced\) - image is being used by stopped container d{12}"):
+        svc.delete_image(img.image_id)
+    svc.tag_image("used", "other", "1")
+    # by name, the last tag goes but the image stays for its container
+    assert [d.to_json() for d in svc.delete_image("other:1")] == [{"Untagged": "other:1"}]
+    out = [d.to_json() for d in svc.delete_image("used")]
+    assert out == [{"Untagged": "used:latest"}, {"Untagged": f"used@{img.digest}"}]
+    assert svc.image_count() == 1
+    assert svc.prune_images({"dangling": ["true"]}).to_json()["ImagesDeleted"] is None
+    out = [d.to_json() for d in svc.delete_image(img.image_id, force=True)]
+    assert out[0] == {"Deleted": img.image_id}

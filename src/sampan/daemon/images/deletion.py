@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable
 
 from sampan.api.images import DeleteItem, PruneReport
 from sampan.daemon.images import filters as flt
@@ -37,10 +38,35 @@ def _short(image_id: str) -> str:
     return image_id.split(":", 1)[-1][:12]
 
 
+#: image ID -> [(container ID, running)] of the containers made from it (the container service's)
+ContainerUsers = Callable[[str], list[tuple[str, bool]]]
+
+
+def _no_users(image_id: str) -> list[tuple[str, bool]]:
+    return []
+
+
+def _conflict(image_id: str, hard: bool, why: str) -> Conflict:
+    forced = "cannot be forced" if hard else "must be forced"
+    return Conflict(f"conflict: unable to delete {_short(image_id)} ({forced}) - {why}")
+
+
 class Deleter:
     def __init__(self, *, content: Content, snapshots: Snapshotter, meta: MetadataStore,
                  leases: Leases) -> None:
         self.content, self.snapshots, self.meta, self.leases = content, snapshots, meta, leases
+        self.container_users: ContainerUsers = _no_users
+
+    def _container_conflict(self, image_id: str, *, stopped_too: bool) -> Conflict | None:
+        """Docker's order: a running container is a hard conflict, a stopped one a soft one."""
+        users = self.container_users(image_id)
+        for cid, running in users:
+            if running:
+                return _conflict(image_id, True, f"image is being used by running container {cid[:12]}")
+        if stopped_too:
+            for cid, _ in users:
+                return _conflict(image_id, False, f"image is being used by stopped container {cid[:12]}")
+        return None
 
     def delete(self, name: str, *, force: bool, noprune: bool) -> tuple[list[DeleteItem], list[LayerRow]]:
         image_id = resolve(self.meta, name)
@@ -62,16 +88,23 @@ class Deleter:
                         digests.remove(d)
             if tags or digests:
                 return records, []
+            if self._container_conflict(image_id, stopped_too=not force) is not None:
+                return records, []  # untagged; the containers keep the image itself
         elif _is_single_reference(tags, digests):
+            conflict = self._container_conflict(image_id, stopped_too=not force)
+            if conflict is not None:
+                raise conflict
             for r in sorted(tags + digests, key=familiar):
                 self.meta.remove_ref(r)
                 records.append(DeleteItem(untagged=familiar(r)))
             tags, digests = [], []
-        if (tags or digests) and not force:
-            raise Conflict(
-                f"conflict: unable to delete {_short(image_id)} (must be forced) - "
-                "image is referenced in multiple repositories"
-            )
+        conflict = self._container_conflict(image_id, stopped_too=False)
+        if conflict is None and (tags or digests) and not force:
+            conflict = _conflict(image_id, False, "image is referenced in multiple repositories")
+        if conflict is None and not force:
+            conflict = self._container_conflict(image_id, stopped_too=True)
+        if conflict is not None:
+            raise conflict
         for r in sorted(tags + digests, key=familiar):
             self.meta.remove_ref(r)
             records.append(DeleteItem(untagged=familiar(r)))

@@ -25,7 +25,7 @@ from sampan.api.images import (
 from sampan.api.progress import JSONMessage
 from sampan.daemon.images import filters as flt
 from sampan.daemon.images import views
-from sampan.daemon.images.deletion import Deleter
+from sampan.daemon.images.deletion import ContainerUsers, Deleter
 from sampan.daemon.images.deps import ApplyLayer, Content, RegistryFactory, Snapshotter
 from sampan.daemon.images.flight import Flights
 from sampan.daemon.images.leases import Leases
@@ -304,6 +304,10 @@ class ImageService:
         with self._leases.lock:
             items, _ = self._deleter.delete(name, force=force, noprune=noprune)
         return items
+
+    def set_container_users(self, users: ContainerUsers) -> None:
+        """Let the container service say which containers use an image (rmi conflicts)."""
+        self._deleter.container_users = users
 
     def prune_images(self, filters: dict[str, list[str]] | None = None) -> PruneReport:
         with self._leases.lock:
