@@ -384,3 +384,17 @@ def test_rmi_conflicts_with_containers(svc: ImageService, reg: FakeRegistry) -> 
     assert svc.prune_images({"dangling": ["true"]}).to_json()["ImagesDeleted"] is None
     out = [d.to_json() for d in svc.delete_image(img.image_id, force=True)]
     assert out[0] == {"Deleted": img.image_id}
+
+
+def test_a_known_blob_on_a_new_parent_is_not_downloaded_again(svc: ImageService, reg: FakeRegistry) -> None:
+    top = make_layer([Entry("shared", data=b"s" * 50_000)])
+    other_base = make_layer([Entry("other", data=b"o")])
+    a, b = build_image([BASE, top]), build_image([other_base, top])
+    reg.push("library/a", "latest", a)
+    reg.push("library/b", "latest", b)
+    pull(svc, "a")
+    pull(svc, "b")
+    top_digest = json.loads(a.manifest)["layers"][1]["digest"]
+    assert reg.blob_gets[top_digest] == 1
+    assert svc.inspect_image("b").to_json()["RootFS"]["Layers"] == b.diff_ids
+    assert len(list(svc.snapshots.walk())) == 4  # same diff, two chains
