@@ -113,6 +113,8 @@ class Authorizer:
             raise errdefs.System(f"invalid token auth challenge: bad realm {realm!r}")
         params = {k: v for k, v in (("service", ch.get("service")), ("scope", scope)) if v}
         oauth = creds is not None and bool(creds.identity_token)
+        if creds is not None and creds.credentials()[0] and not oauth:
+            params["account"] = creds.credentials()[0]  # as Docker sends it (Hub uses it)
         status, reason, data = self._ask(realm, params, creds, oauth=oauth)
         if oauth and status in (404, 405):  # no OAuth endpoint: the plain GET flow, as Docker
             status, reason, data = self._ask(realm, params, creds, oauth=False)

@@ -58,6 +58,7 @@ def test_bearer_token_fetched_once_and_cached(reg: FakeRegistry) -> None:
     assert reg.tokens_issued == 1
     [tok] = reg.requests_to("/token")
     assert "service=fake" in tok.path and "scope=repository%3Aa%2Fb%3Apull" in tok.path
+    assert "account=alice" in tok.path
     assert tok.headers["Authorization"].startswith("Basic ")
     assert all(s.headers.get("Authorization") == "Bearer good-token" for s in reg.requests_to("/manifests/"))
 
