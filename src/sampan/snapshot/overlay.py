@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 
+from sampan.errdefs import InvalidArgument
 from sampan.snapshot.base import BaseSnapshotter
 from sampan.snapshot.metastore import Record
 from sampan.snapshot.types import Mount
@@ -16,6 +17,11 @@ from sampan.snapshot.types import Mount
 class OverlaySnapshotter(BaseSnapshotter):
     driver_name = "overlay2"
     driver_key = "overlay"
+
+    def __init__(self, root: str) -> None:
+        if any(c in os.path.abspath(root) for c in ":,"):
+            raise InvalidArgument(f"overlay snapshot root {root!r} must not contain ':' or ','")
+        super().__init__(root)
 
     def _populate(self, path: str, parent: Record | None, kind: str) -> None:
         if kind == "active":
