@@ -126,7 +126,7 @@ def _spawn(c: Container, cfg: Config, opts: CreateOptions, mgr: Any, bundle: str
         if msg.get("new"):
             write_id_maps(pid, cfg)
         if needs_go(new):
-            parent.send("go")
+            parent.tell("go", "creating namespaces")
         init_pid = int(parent.expect("pid", "creating the container init")["pid"])
         if not needs_go(new):
             mgr.apply(init_pid)  # forked before its parent was moved: move it too
@@ -138,7 +138,7 @@ def _spawn(c: Container, cfg: Config, opts: CreateOptions, mgr: Any, bundle: str
         state = hook_state(c, c.id, "creating", init_pid, bundle, cfg.annotations)
         run_hooks("prestart", cfg.hooks_of("prestart"), state)
         run_hooks("createRuntime", cfg.hooks_of("createRuntime"), state)
-        parent.send("resume", state=state)
+        parent.tell("resume", "setting up the rootfs", state=state)
         parent.expect("ready", "finishing the container process setup")
     except BaseException:
         _reap(pid, init_pid)

@@ -1,10 +1,10 @@
 """`exec`: run another process inside a running container.
 
-A child opens the init's namespace files, joins them (user first, mount last) after the
-parent put it into the container's cgroup, and forks the process so it lands in the pid
-namespace. That process finishes the setup (console, limits, user, capabilities, seccomp) and
-execs; the parent learns success from the sync channel closing on execve (CLOEXEC) or gets
-the error message.
+A child opens the init's namespace files, joins them (user first, mount last) and forks the
+process so it lands in the pid namespace. That process finishes the setup (console, limits,
+user, capabilities, seccomp) while the parent moves both into the container's cgroup, waits
+for "go", and execs; the parent learns success from the sync channel closing on execve
+(CLOEXEC) or gets the error message.
 """
 
 from __future__ import annotations
@@ -88,16 +88,18 @@ def exec_process(c: Container, cfg: Config, opts: ExecOptions) -> int:
     proc = build_process(cfg, opts)
     if proc.terminal and not opts.console_socket and opts.detach:
         raise InvalidArgument("cannot allocate tty if runc will detach without setting console socket")
-    if proc.terminal and not opts.console_socket:
-        raise InvalidArgument("a terminal needs --console-socket with sampan-runtime")
     init_pid = c.state.pid
     parent, child_end = Channel.pair()
     s.Syscalls().prctl(s.PR_SET_CHILD_SUBREAPER, 1)
-    console_sock = None
+    console_sock = peer = None
     if opts.console_socket:
         from sampan.runtime.console import connect
 
         console_sock = connect(opts.console_socket)
+    elif proc.terminal:  # foreground with a tty: we hold the master and proxy it, like runc
+        from sampan.runtime.ttyproxy import socket_pair
+
+        console_sock, peer = socket_pair()
     pid = os.fork()
     if pid == 0:
         parent.close()
@@ -106,13 +108,23 @@ def exec_process(c: Container, cfg: Config, opts: ExecOptions) -> int:
     if console_sock is not None:
         console_sock.close()
     proc_pid = 0
+    master = -1
     try:
-        parent.expect("opened", "joining the container")
-        new_manager(c.state.cgroups_path, c.id).apply(pid)
-        parent.send("go")
+        mgr = new_manager(c.state.cgroups_path, c.id)
+        mgr.apply(pid)  # may take a grace period: the children go on meanwhile, up to execve
         proc_pid = int(parent.expect("pid", "joining the container")["pid"])
+        mgr.apply(proc_pid)
         os.waitpid(pid, 0)
         pid = 0
+        if peer is not None:
+            from sampan.runtime.console import recv_master
+
+            master = recv_master(peer)
+            peer.close()
+        try:
+            parent.send("go")
+        except BrokenPipeError:
+            pass  # the process failed before waiting for us: its error message is in the pipe
         msg = parent.recv()
         if msg is not None and msg.get("type") == "error":
             raise System(msg.get("message", "exec failed"))
@@ -127,6 +139,11 @@ def exec_process(c: Container, cfg: Config, opts: ExecOptions) -> int:
         parent.close()
     if opts.detach:
         return 0
+    if master >= 0:
+        from sampan.runtime.ttyproxy import proxy
+
+        proxy(master)
+        os.close(master)
     return wait_exit(proc_pid)
 
 
@@ -147,8 +164,6 @@ def _child(chan: Channel, cfg: Config, proc: Process, init_pid: int, console_soc
             if own.get(kind) == os.readlink(path):
                 continue  # already there (setns into our own user ns fails)
             fds.append((kind, os.open(path, os.O_RDONLY | os.O_CLOEXEC)))
-        chan.send("opened")
-        chan.expect("go", "waiting for the runtime")
         for kind, fd in fds:
             sc.setns(fd, NAMESPACES[kind])
             os.close(fd)
@@ -179,6 +194,7 @@ def _grandchild(chan: Channel, sc: s.Syscalls, cfg: Config, proc: Process, conso
         setup.early()
         setup.resolve()
         setup.drop_privileges()
+        chan.expect("go", "waiting to be placed in the container's cgroup")
         setup.exec(preserve_fds)
     except BaseException as e:
         _report(chan, e)

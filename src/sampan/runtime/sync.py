@@ -36,6 +36,18 @@ class Channel:
             n = os.write(self.wfd, data)
             data = data[n:]
 
+    def tell(self, kind: str, what: str, **fields: Any) -> None:
+        """send, but a child that already died is reported with its own error message."""
+        try:
+            self.send(kind, **fields)
+        except BrokenPipeError:
+            while True:
+                msg = self.recv()
+                if msg is None:
+                    raise System(f"{what}: container init exited without reporting")
+                if msg.get("type") == "error":
+                    raise System(msg.get("message", "container init failed"))
+
     def recv(self) -> dict[str, Any] | None:
         """The next message, or None when the other side closed without a word."""
         while b"\n" not in self._buf:

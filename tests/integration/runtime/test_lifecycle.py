@@ -284,3 +284,22 @@ def test_update(make_bundle: Callable[..., Bundle], sampan: Runtime, tmp_path: A
     res = sampan("update", "--memory", "lots", "u1")
     assert res.returncode == 1 and b"invalid value for --memory" in res.stderr
     sampan.ok("delete", "-f", "u1")
+
+
+def test_exec_tty_without_console_socket(make_bundle: Callable[..., Bundle], sampan: Runtime) -> None:
+    import pty
+
+    b = make_bundle(["sleep", "100"])
+    sampan.ok("run", "-d", "-b", b.path, "xt")
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(sampan.binary, [sampan.binary, "--root", sampan.root, "exec", "-t", "xt", "sh", "-c",
+                                 "tty; echo marker-$((6*7)); exit 4"])
+    try:
+        out = _read_until(fd, b"marker-42")
+        assert b"/dev/pts/0" in out and b"marker-42" in out
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 4
+    finally:
+        os.close(fd)
+    sampan.ok("delete", "-f", "xt")
