@@ -155,3 +155,44 @@ def test_busybox_rootfs_runs(sn: Snapshotter, target: str) -> None:
     unmount_all(target)
     for key in ("run", "bb1", "bb0"):
         sn.remove(key)
+
+
+def test_native_copy_preserves_everything(tmp_path: Path) -> None:
+    sn = new_snapshotter(str(tmp_path / "n"), "native")
+    try:
+        sn.prepare("x", None)
+        base, _ = sn.apply_dir("x")
+        apply_layer(
+            io.BytesIO(
+                tar_bytes(
+                    [
+                        Entry("dev", "dir"),
+                        Entry("dev/null", "char", mode=0o666, devmajor=1, devminor=3),
+                        Entry("f", data=b"x", uid=123, gid=456, mode=0o4750),
+                        Entry("h", "hardlink", target="f", uid=123, gid=456, mode=0o4750),
+                        Entry("d", "dir", uid=7, gid=8, mode=0o1777, mtime=1_234_567_890),
+                    ]
+                )
+            ),
+            base,
+            compression="",
+            whiteouts="native",
+        )
+        os.setxattr(f"{base}/f", "security.capability", b"\x01\x00\x00\x02" + bytes(16))
+        os.setxattr(f"{base}/f", "trusted.note", b"t")
+        sn.commit("L", "x")
+        sn.prepare("c", "L")
+        copy, _ = sn.apply_dir("c")
+        null = os.lstat(f"{copy}/dev/null")
+        assert stat.S_ISCHR(null.st_mode) and null.st_rdev == os.makedev(1, 3)
+        f = os.lstat(f"{copy}/f")
+        assert (f.st_uid, f.st_gid, f.st_mode & 0o7777, f.st_nlink) == (123, 456, 0o4750, 2)
+        assert os.lstat(f"{copy}/h").st_ino == f.st_ino
+        assert os.getxattr(f"{copy}/f", "security.capability").startswith(b"\x01\x00\x00\x02")
+        assert os.getxattr(f"{copy}/f", "trusted.note") == b"t"
+        d = os.lstat(f"{copy}/d")
+        assert (d.st_uid, d.st_gid, d.st_mode & 0o7777, int(d.st_mtime)) == (7, 8, 0o1777, 1_234_567_890)
+        sn.remove("c")
+        sn.remove("L")
+    finally:
+        sn.close()
