@@ -231,3 +231,41 @@ def test_blob_never_visible_before_commit(store: ContentStore) -> None:
     assert store.has(dg(data))
     mode = os.stat(store.path(dg(data))).st_mode & 0o777
     assert mode == 0o444
+
+
+def test_sigkill_never_leaves_a_wrong_blob(tmp_path: Path) -> None:
+    """Kill a writer at a random instant: every visible blob still matches its digest."""
+    import signal
+    import time
+
+    root = str(tmp_path / "c")
+    script = textwrap.dedent(
+        f"""
+        import os
+        from sampan.store.content import ContentStore
+        store = ContentStore({root!r})
+        print("ready", flush=True)
+        i = 0
+        while True:
+            data = os.urandom(1 << 20) * 4
+            with store.writer(f"ref-{{i}}") as w:
+                for k in range(4):
+                    w.write(data[k << 20:(k + 1) << 20])
+                w.commit()
+            store.write_blob(os.urandom(200_000))
+            i += 1
+        """
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE)
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == b"ready\n"
+    time.sleep(0.4)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    proc.stdout.close()
+    store = ContentStore(root)
+    blobs = list(store.list())
+    assert blobs
+    for digest, size in blobs:
+        assert dg(store.read_bytes(digest)) == digest
+        assert size == store.size(digest)
