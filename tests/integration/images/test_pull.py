@@ -69,7 +69,16 @@ def test_pull_ids_match_config(service: ImageService, repo: Repo, fmt: str) -> N
     assert again[-1] == {"status": f"Status: Image is up to date for {ref}"}
 
 
-def test_whiteouts_and_opaque_dirs(service: ImageService, repo: Repo) -> None:
+@pytest.mark.parametrize("driver", ["overlay", "native"])
+def test_whiteouts_and_opaque_dirs(tmp_path, repo: Repo, driver: str) -> None:  # type: ignore[no-untyped-def]
+    service = ImageService.open(str(tmp_path / "root"), storage_driver=driver)
+    try:
+        _whiteouts(service, repo)
+    finally:
+        service.close()
+
+
+def _whiteouts(service: ImageService, repo: Repo) -> None:
     l1 = make_layer([Entry("a", "dir"), Entry("a/1", data=b"1"), Entry("a/2", data=b"2"),
                      Entry("d", "dir"), Entry("d/x", data=b"x"), Entry("d/sub", "dir"),
                      Entry("d/sub/deep", data=b"deep")])
