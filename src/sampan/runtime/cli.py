@@ -9,9 +9,11 @@ stderr in logrus' format (or JSON with --log-format json) and exit 1, as runc do
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from typing import Any
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
+if TYPE_CHECKING:  # annotations only: typing costs start-up time on every command
+    from collections.abc import Callable
+    from typing import Any
 VERSION = "0.1.0"
 DEFAULT_ROOT = "/run/sampan-runtime"
 

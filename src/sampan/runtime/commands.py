@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
-from typing import Any
 
 from sampan.errdefs import InvalidArgument
 
-Handler = Callable[[str, dict[str, Any], list[str]], int]
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
+if TYPE_CHECKING:  # annotations only: typing costs start-up time on every command
+    from collections.abc import Callable
+    from typing import Any
+
+    Handler = Callable[[str, dict[str, Any], list[str]], int]
 
 
 def _create_opts(opts: dict[str, Any], detach: bool) -> Any:

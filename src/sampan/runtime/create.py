@@ -82,7 +82,7 @@ def create(root: str, cid: str, opts: CreateOptions) -> Container:
         st = ContainerState(
             id=cid, pid=init_pid, bundle=bundle, rootfs=cfg.root_path, created=rfc3339_now(),
             start_time=proc_start_time(init_pid) or 0, annotations=cfg.annotations,
-            cgroups_path=cfg.linux.cgroups_path, spec=cfg.raw, owner="",
+            cgroups_path=cfg.linux.cgroups_path, spec=cfg.raw, owner="", cgroup_paths=mgr.paths(),
         )
         if st.start_time == 0:
             raise System("container init exited during create")

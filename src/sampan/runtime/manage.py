@@ -6,10 +6,13 @@ import json
 import os
 import signal
 import time
-from typing import Any
 
 from sampan.errdefs import Conflict, InvalidArgument
 from sampan.runtime.state import Container, list_ids
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
+if TYPE_CHECKING:  # annotations only: typing costs start-up time on every command
+    from typing import Any
 
 
 def manager_of(c: Container) -> Any:

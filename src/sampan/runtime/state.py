@@ -11,9 +11,12 @@ import json
 import os
 import re
 import time
-from typing import Any, NamedTuple
 
 from sampan.errdefs import AlreadyExists, InvalidArgument, NotFound
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
+if TYPE_CHECKING:  # annotations only: typing costs start-up time on every command
+    from typing import Any
 
 OCI_VERSION = "1.0.2-dev"
 STATE_FILE = "state.json"
@@ -46,30 +49,46 @@ def proc_start_time(pid: int) -> int | None:
     return int(rest[19])
 
 
-class ContainerState(NamedTuple):
-    id: str
-    pid: int
-    bundle: str
-    rootfs: str
-    created: str
-    start_time: int
-    annotations: dict[str, str] = {}
-    cgroups_path: str | None = None
-    spec: dict[str, Any] = {}
-    owner: str = ""
+class ContainerState:
+    """What create records in state.json (a plain class: `state` must start fast)."""
+
+    __slots__ = ("annotations", "bundle", "cgroup_paths", "cgroups_path", "created", "id", "owner", "pid",
+                 "rootfs", "spec", "start_time")
+
+    def __init__(self, id: str, pid: int, bundle: str, rootfs: str, created: str, start_time: int,
+                 annotations: dict[str, str] | None = None, cgroups_path: str | None = None,
+                 spec: dict[str, Any] | None = None, owner: str = "",
+                 cgroup_paths: dict[str, str] | None = None) -> None:
+        self.id = id
+        self.pid = pid
+        self.bundle = bundle
+        self.rootfs = rootfs
+        self.created = created
+        self.start_time = start_time
+        self.annotations = annotations or {}
+        self.cgroups_path = cgroups_path
+        self.spec = spec or {}
+        self.owner = owner
+        self.cgroup_paths = cgroup_paths or {}  # controller -> host dir, recorded at create
+
+    def _replace(self, **changes: Any) -> ContainerState:
+        fields = {name: getattr(self, name) for name in self.__slots__}
+        fields.update(changes)
+        return ContainerState(**fields)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id, "pid": self.pid, "bundle": self.bundle, "rootfs": self.rootfs,
             "created": self.created, "start_time": self.start_time, "annotations": self.annotations,
             "cgroups_path": self.cgroups_path, "spec": self.spec, "owner": self.owner,
+            "cgroup_paths": self.cgroup_paths,
         }
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> ContainerState:
         return cls(d["id"], int(d["pid"]), d["bundle"], d["rootfs"], d["created"], int(d["start_time"]),
                    dict(d.get("annotations") or {}), d.get("cgroups_path"), dict(d.get("spec") or {}),
-                   d.get("owner", ""))
+                   d.get("owner", ""), dict(d.get("cgroup_paths") or {}))
 
 
 class Container:
@@ -139,14 +158,14 @@ class Container:
         return "running"
 
     def _frozen(self) -> bool:
-        try:
-            from sampan.runtime.cgroups import new_manager
-        except ImportError:
-            return False
-        try:
-            return new_manager(self.state.cgroups_path, self.id).state() == "frozen"
-        except Exception:
-            return False
+        """Read the freezer where create recorded it: `state` runs often (shims poll it), and
+        reading one file is much cheaper than loading the cgroup manager."""
+        paths = self.state.cgroup_paths
+        if "freezer" in paths:
+            return _read(os.path.join(paths["freezer"], "freezer.state")).strip() == "FROZEN"
+        if "" in paths:
+            return "frozen 1" in _read(os.path.join(paths[""], "cgroup.events"))
+        return False
 
     def oci_state(self) -> dict[str, Any]:
         """The OCI state document (what `state` prints and hooks read on stdin)."""
@@ -176,6 +195,14 @@ class Container:
             os.rmdir(self.dir)
         except FileNotFoundError:
             pass
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return ""
 
 
 def list_ids(root: str) -> list[str]:
