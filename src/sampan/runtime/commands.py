@@ -45,7 +45,7 @@ def cmd_run(root: str, opts: dict[str, Any], pos: list[str]) -> int:
 
 
 def cmd_start(root: str, opts: dict[str, Any], pos: list[str]) -> int:
-    from sampan.runtime.create import start
+    from sampan.runtime.start import start
 
     start(_load(root, pos[0]))
     return 0

@@ -4,21 +4,19 @@ create: validate everything, make the state dir, exec fifo and cgroup, fork the 
 (init.py) and drive them over the sync channel: uid/gid maps and cgroup placement while the
 child waits, prestart/createRuntime hooks after its mounts, then record state.json. Any
 failure kills the children and removes the cgroup and the state dir before raising.
-start: open the exec fifo (which releases the init's execve) and run poststart hooks.
-run: create + start, then wait for the container as its subreaper and delete it.
+(start is in start.py, run in run.py.)
 """
 
 from __future__ import annotations
 
 import os
-import select
 import signal
 from typing import Any, NamedTuple
 
-from sampan.errdefs import Conflict, InvalidArgument, System
+from sampan.errdefs import InvalidArgument, System
 from sampan.linux import syscalls as s
 from sampan.runtime.config import Config, load_bundle
-from sampan.runtime.state import OCI_VERSION, Container, ContainerState, proc_start_time, rfc3339_now
+from sampan.runtime.state import Container, ContainerState, proc_start_time, rfc3339_now
 
 FORWARDED = (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGUSR1,
              signal.SIGUSR2, signal.SIGWINCH, signal.SIGCONT)
@@ -33,14 +31,6 @@ class CreateOptions(NamedTuple):
     preserve_fds: int = 0
     detach: bool = True
     console: Any = None  # a connected socket to send the pty master on, instead of console_socket
-
-
-def hook_state(c: Container | None, cid: str, status: str, pid: int, bundle: str,
-               annotations: dict[str, str]) -> dict[str, Any]:
-    out: dict[str, Any] = {"ociVersion": OCI_VERSION, "id": cid, "status": status, "pid": pid, "bundle": bundle}
-    if annotations:
-        out["annotations"] = annotations
-    return out
 
 
 def validate_for_create(cfg: Config, opts: CreateOptions) -> None:
@@ -96,7 +86,7 @@ def create(root: str, cid: str, opts: CreateOptions) -> Container:
 
 
 def _spawn(c: Container, cfg: Config, opts: CreateOptions, mgr: Any, bundle: str) -> tuple[int, int]:
-    from sampan.runtime.hooks import run_hooks
+    from sampan.runtime.hooks import hook_state, run_hooks
     from sampan.runtime.init import InitContext, needs_go, new_namespaces, stage1
     from sampan.runtime.sync import Channel
 
@@ -135,7 +125,7 @@ def _spawn(c: Container, cfg: Config, opts: CreateOptions, mgr: Any, bundle: str
         os.waitpid(pid, 0)
         pid = 0
         parent.expect("mounted", "setting up the rootfs")
-        state = hook_state(c, c.id, "creating", init_pid, bundle, cfg.annotations)
+        state = hook_state(c.id, "creating", init_pid, bundle, cfg.annotations)
         run_hooks("prestart", cfg.hooks_of("prestart"), state)
         run_hooks("createRuntime", cfg.hooks_of("createRuntime"), state)
         parent.tell("resume", "setting up the rootfs", state=state)
@@ -189,43 +179,3 @@ def write_pid_file(path: str, pid: int) -> None:
     with open(tmp, "w") as f:
         f.write(str(pid))
     os.rename(tmp, path)
-
-
-def start(c: Container) -> None:
-    status = c.status()
-    if status == "stopped":
-        raise Conflict("cannot start a container that has stopped")
-    if status != "created":
-        raise Conflict("cannot start an already running container")
-    release(c)
-    from sampan.runtime.config_state import config_of
-    from sampan.runtime.hooks import run_hooks_warn
-
-    cfg = config_of(c)
-    if cfg is not None and cfg.hooks_of("poststart"):
-        st = c.state
-        run_hooks_warn("poststart", cfg.hooks_of("poststart"),
-                       hook_state(c, c.id, "running", st.pid, st.bundle, st.annotations))
-
-
-def release(c: Container) -> None:
-    """Open the exec fifo; the init, blocked opening its write end, writes a byte and execs."""
-    try:
-        fd = os.open(c.fifo, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    except FileNotFoundError:
-        raise Conflict("cannot start an already running container")
-    try:
-        while True:
-            ready, _, _ = select.select([fd], [], [], 0.1)
-            if ready:
-                data = os.read(fd, 1)
-                if data:
-                    break
-            if not c.alive():
-                raise System("cannot start a container that has stopped")
-    finally:
-        os.close(fd)
-        try:
-            os.unlink(c.fifo)
-        except FileNotFoundError:
-            pass

@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from sampan.errdefs import System
-from sampan.runtime.config import Hook
+from sampan.runtime.state import OCI_VERSION
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
+if TYPE_CHECKING:
+    from typing import Any
+
+    from sampan.runtime.config import Hook
+
+
+def hook_state(cid: str, status: str, pid: int, bundle: str, annotations: dict[str, str]) -> dict[str, Any]:
+    """The state document hooks read on stdin."""
+    out: dict[str, Any] = {"ociVersion": OCI_VERSION, "id": cid, "status": status, "pid": pid, "bundle": bundle}
+    if annotations:
+        out["annotations"] = annotations
+    return out
 
 
 def run_hooks(kind: str, hooks: tuple[Hook, ...], state: dict[str, Any]) -> None:

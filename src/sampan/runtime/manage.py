@@ -109,33 +109,61 @@ def wait_gone(c: Container, timeout: float = 10.0) -> None:
 
 
 def delete(c: Container, force: bool = False) -> None:
-    from sampan.runtime.config_state import config_of
-    from sampan.runtime.create import hook_state
-    from sampan.runtime.hooks import run_hooks_warn
-
     if not c.has_state():
         c.remove()
         return
     status = c.status()
     if status in ("running", "paused") and not force:
         raise Conflict(f"cannot delete container {c.id} that is not stopped: {status}")
-    mgr = manager_of(c)
+    st = c.state
     if status != "stopped":
         try:
-            os.kill(c.state.pid, signal.SIGKILL)
+            os.kill(st.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
         if status == "paused":
-            mgr.thaw()
+            manager_of(c).thaw()
         wait_gone(c)
-    _kill_leftovers(mgr)
-    mgr.destroy()
-    cfg = config_of(c)
-    if cfg is not None:
-        st = c.state
-        run_hooks_warn("poststop", cfg.hooks_of("poststop"),
-                       hook_state(c, c.id, "stopped", 0, st.bundle, st.annotations))
+    if not remove_empty_cgroups(st.cgroup_paths):
+        mgr = manager_of(c)
+        _kill_leftovers(mgr)
+        mgr.destroy()
+    if (st.spec.get("hooks") or {}).get("poststop"):
+        from sampan.runtime.config_state import config_of
+        from sampan.runtime.hooks import hook_state, run_hooks_warn
+
+        cfg = config_of(c)
+        if cfg is not None:
+            run_hooks_warn("poststop", cfg.hooks_of("poststop"),
+                           hook_state(c.id, "stopped", 0, st.bundle, st.annotations))
     c.remove()
+
+
+def remove_empty_cgroups(paths: dict[str, str]) -> bool:
+    """The fast path of delete: rmdir the cgroup dirs create recorded, if they hold no process
+    and no child cgroup. False sends the caller to the cgroup manager (kill, retry, recurse)."""
+    dirs = sorted(set(paths.values()))
+    if not dirs:
+        return False
+    for d in dirs:
+        try:
+            with open(os.path.join(d, "cgroup.procs")) as f:
+                if f.read().strip():
+                    return False
+            if any(e.is_dir() for e in os.scandir(d)):
+                return False
+        except FileNotFoundError:
+            continue
+        except OSError:
+            return False
+    for d in dirs:
+        try:
+            os.rmdir(d)
+        except FileNotFoundError:
+            continue
+        except OSError:
+            return False
+    return True
 
 
 def _kill_leftovers(mgr: Any) -> None:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import signal
 
-from sampan.runtime.create import FORWARDED, CreateOptions, create, start
+from sampan.runtime.create import FORWARDED, CreateOptions, create
+from sampan.runtime.start import start
 from sampan.runtime.state import Container
 
 
