@@ -55,6 +55,7 @@ COMMANDS: dict[str, tuple[dict[str, tuple[str, str]], int, int]] = {
     "spec": ({"--bundle": ("bundle", "str"), "-b": ("bundle", "str"), "--rootless": ("rootless", "bool")}, 0, 0),
     "features": ({}, 0, 0),
     "update": ({}, 1, 1),  # flags filled from sampan.runtime.update.FLAGS on first use
+    "events": ({"--stats": ("stats", "bool"), "--interval": ("interval", "str")}, 1, 1),
 }
 
 

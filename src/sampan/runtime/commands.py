@@ -168,8 +168,16 @@ def cmd_update(root: str, opts: dict[str, Any], pos: list[str]) -> int:
     return 0
 
 
+def cmd_events(root: str, opts: dict[str, Any], pos: list[str]) -> int:
+    from sampan.runtime.events import events, parse_interval
+
+    events(_load(root, pos[0]), bool(opts.get("stats")), parse_interval(opts.get("interval") or "5s"))
+    return 0
+
+
 HANDLERS: dict[str, Handler] = {
     "create": cmd_create, "run": cmd_run, "start": cmd_start, "state": cmd_state, "list": cmd_list,
     "kill": cmd_kill, "delete": cmd_delete, "exec": cmd_exec, "ps": cmd_ps, "pause": cmd_pause,
     "resume": cmd_resume, "spec": cmd_spec, "features": cmd_features, "update": cmd_update,
+    "events": cmd_events,
 }

@@ -70,3 +70,19 @@ def test_update_resources_from_flags(tmp_path: Any) -> None:
     assert resources_from({"resources": str(path), "memory": "1"}) == {"pids": {"limit": 3}}
     with pytest.raises(InvalidArgument, match="invalid value for --memory"):
         resources_from({"memory": "x"})
+
+
+def test_events_shape_and_interval() -> None:
+    from sampan.runtime.events import parse_interval, runc_stats
+
+    data = runc_stats({"cpu_stats": {"cpu_usage": {"total_usage": 5, "percpu_usage": [2, 3]},
+                                     "throttling_data": {"periods": 1, "throttled_time": 0}},
+                       "memory_stats": {"usage": 10, "max_usage": 20, "limit": None, "stats": {"rss": 1}},
+                       "pids_stats": {"current": 2, "limit": None}})
+    assert data["cpu"] == {"usage": {"total": 5, "percpu": [2, 3], "kernel": 0, "user": 0},
+                           "throttling": {"periods": 1}}
+    assert data["memory"]["usage"] == {"limit": 0, "usage": 10, "max": 20, "failcnt": 0}
+    assert data["pids"] == {"current": 2, "limit": 0}
+    assert parse_interval("5s") == 5 and parse_interval("500ms") == 0.5 and parse_interval("1m") == 60
+    with pytest.raises(InvalidArgument):
+        parse_interval("soon")
