@@ -28,6 +28,7 @@ def test_exec_overlays_flags(cfg: Any) -> None:
     assert p.args == ("ps", "-ef") and p.cwd == "/tmp" and p.terminal
     assert p.env[-1] == "A=1" and p.env[0].startswith("PATH=")
     assert (p.user.uid, p.user.gid, p.user.additional_gids) == (5, 6, (7,))
+    assert p.capabilities is not None
     assert "CAP_SYS_ADMIN" in p.capabilities.bounding and "CAP_SYS_ADMIN" in p.capabilities.ambient
     assert p.rlimits == cfg.process.rlimits and p.no_new_privileges
 
