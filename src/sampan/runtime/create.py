@@ -54,9 +54,11 @@ def validate_for_create(cfg: Config, opts: CreateOptions) -> None:
         validate(cfg.linux.seccomp)
 
 
-def create(root: str, cid: str, opts: CreateOptions) -> Container:
+def create(root: str, cid: str, opts: CreateOptions, cfg: Config | None = None) -> Container:
+    """Create container `cid` from opts.bundle (cfg: that bundle's config, if already loaded)."""
     bundle = os.path.abspath(opts.bundle)
-    cfg = load_bundle(bundle)
+    if cfg is None:
+        cfg = load_bundle(bundle)
     validate_for_create(cfg, opts)
     from sampan.runtime.cgroups import new_manager
 

@@ -41,14 +41,17 @@ def run(root: str, cid: str, opts: CreateOptions, keep: bool = False) -> int:
     """Exit code of the container (128+signal if killed); with keep, it stays (stopped) for delete."""
     from sampan.runtime.manage import delete
 
+    from sampan.runtime.config import load_bundle
+
+    cfg = load_bundle(os.path.abspath(opts.bundle))
     peer = None
-    if not opts.detach and not opts.console_socket and _wants_terminal(opts.bundle):
+    if not opts.detach and not opts.console_socket and cfg.process is not None and cfg.process.terminal:
         from sampan.runtime.ttyproxy import socket_pair
 
         theirs, peer = socket_pair()
         opts = opts._replace(console=theirs)
     try:
-        c = create(root, cid, opts)
+        c = create(root, cid, opts, cfg)
     finally:
         if opts.console is not None:
             opts.console.close()
@@ -75,9 +78,3 @@ def run(root: str, cid: str, opts: CreateOptions, keep: bool = False) -> int:
         delete(Container.load(root, cid), force=True)
     return code
 
-
-def _wants_terminal(bundle: str) -> bool:
-    from sampan.runtime.config import load_bundle
-
-    cfg = load_bundle(bundle)
-    return cfg.process is not None and cfg.process.terminal
