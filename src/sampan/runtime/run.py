@@ -39,9 +39,8 @@ def wait_exit(pid: int) -> int:
 
 def run(root: str, cid: str, opts: CreateOptions, keep: bool = False) -> int:
     """Exit code of the container (128+signal if killed); with keep, it stays (stopped) for delete."""
-    from sampan.runtime.manage import delete
-
     from sampan.runtime.config import load_bundle
+    from sampan.runtime.manage import delete
 
     cfg = load_bundle(os.path.abspath(opts.bundle))
     peer = None
