@@ -105,11 +105,12 @@ def _preload(cfg: Config) -> None:
     """Import all that stage2 needs now: while the parent is busy with the cgroup, and before a
     user namespace or pivot_root may hide the interpreter's files from us."""
     import sampan.runtime.cgroupfs
-    import sampan.runtime.console
     import sampan.runtime.hooks
     import sampan.runtime.process
     import sampan.runtime.rootfs
 
+    if cfg.process is not None and cfg.process.terminal:
+        import sampan.runtime.console
     if cfg.hooks_of("createContainer") or cfg.hooks_of("startContainer"):
         import subprocess  # noqa: F401
     if cfg.linux.seccomp is not None:
@@ -117,7 +118,6 @@ def _preload(cfg: Config) -> None:
 
 
 def stage2(ctx: InitContext, sc: s.Syscalls) -> NoReturn:
-    from sampan.runtime import console
     from sampan.runtime.hooks import run_hooks
     from sampan.runtime.process import ProcessSetup
     from sampan.runtime.rootfs import RootfsBuilder
@@ -159,7 +159,9 @@ def stage2(ctx: InitContext, sc: s.Syscalls) -> NoReturn:
         setup.early()
         setup.resolve()
         if pts is not None:
-            console.become_controlling(f"/dev/pts/{pts}")
+            from sampan.runtime.console import become_controlling  # preloaded: no file access
+
+            become_controlling(f"/dev/pts/{pts}")
         setup.drop_privileges()
         ctx.chan.send("ready")
         ctx.chan.close()
