@@ -100,3 +100,33 @@ def test_overlay_whiteouts_in_upper(tmp_path: Path) -> None:
     assert stat.S_ISCHR(old.st_mode) and old.st_rdev == os.makedev(0, 0)
     assert stat.S_ISCHR(os.lstat(tmp_path / "nested/deeper/x").st_mode)
     assert sorted(os.listdir(tmp_path / "d")) == ["new", "old"]
+
+
+def test_write_overlay_upper_as_layer(tmp_path: Path) -> None:
+    from sampan.archive import write_layer
+
+    lower, upper, result = tmp_path / "lower", tmp_path / "upper", tmp_path / "result"
+    for d in (lower, upper, result):
+        d.mkdir()
+    lower_entries = [
+        Entry("gone", data=b"g"),
+        Entry("opq", "dir"),
+        Entry("opq/old", data=b"o"),
+        Entry("keep", data=b"k"),
+    ]
+    _apply(tar_bytes(lower_entries), lower)
+    _apply(tar_bytes(lower_entries), result)
+    _apply(
+        tar_bytes([Entry(".wh.gone"), Entry("opq", "dir"), Entry("opq/.wh..wh..opq"), Entry("opq/new", data=b"n")]),
+        upper,
+        "overlay",
+    )
+    out = io.BytesIO()
+    write_layer(str(upper), out, whiteouts="overlay")
+    with tarfile.open(fileobj=io.BytesIO(out.getvalue())) as tf:
+        names = [m.name for m in tf.getmembers()]
+        assert not any(m.ischr() for m in tf.getmembers())
+    assert names == [".wh.gone", "opq", "opq/.wh..wh..opq", "opq/new"]
+    _apply(out.getvalue(), result, "native")
+    assert sorted(os.listdir(result)) == ["keep", "opq"]
+    assert os.listdir(result / "opq") == ["new"]

@@ -62,8 +62,10 @@ def _tree(root: Path) -> dict[str, tuple[object, ...]]:
                 out[rel] = ("link", os.readlink(p))  # tarfile leaves symlink times alone
             elif stat.S_ISDIR(st.st_mode):
                 out[rel] = ("dir", st.st_mode, int(st.st_mtime))
-            else:
+            elif stat.S_ISREG(st.st_mode):
                 out[rel] = ("file", st.st_mode, st.st_nlink, p.read_bytes(), int(st.st_mtime))
+            else:  # fifos and devices: never open them
+                out[rel] = ("special", st.st_mode, st.st_rdev, int(st.st_mtime))
     return out
 
 
