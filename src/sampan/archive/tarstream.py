@@ -193,6 +193,10 @@ class TarReader:
             raw = bytes(self._mv[self._start : self._start + BLOCK])
             self._start += BLOCK
             if raw == _ZERO_BLOCK:
+                # End of archive is two zero blocks (or one at EOF); a header after a single
+                # zero block is corruption, as Go's reader (and so Docker) says.
+                if self._fill_to(BLOCK) and bytes(self._mv[self._start : self._start + BLOCK]) != _ZERO_BLOCK:
+                    raise InvalidArgument("invalid tar header: data after a zero block")
                 return None
             if not _checksum_ok(raw):
                 raise InvalidArgument("invalid tar header: checksum mismatch")

@@ -142,3 +142,26 @@ def test_ustar_prefix_field() -> None:
         tf.addfile(tarfile.TarInfo(name), io.BytesIO(b""))
     hdr = ts.TarReader(io.BytesIO(buf.getvalue())).next()
     assert hdr is not None and hdr.name == name
+
+
+def test_single_zero_block_then_header_is_an_error() -> None:
+    one = tarfile.TarInfo("a")
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tf:
+        tf.addfile(one, io.BytesIO(b""))
+    first = buf.getvalue()[:512]  # the header of "a" (no data)
+    raw = first + bytes(512) + first + bytes(1024)
+    reader = ts.TarReader(io.BytesIO(raw))
+    assert reader.next() is not None
+    with pytest.raises(InvalidArgument, match="after a zero block"):
+        reader.next()
+
+
+def test_one_zero_block_at_eof_ends_the_archive() -> None:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as tf:
+        tf.addfile(tarfile.TarInfo("a"), io.BytesIO(b""))
+    raw = buf.getvalue()[:512] + bytes(512)
+    reader = ts.TarReader(io.BytesIO(raw))
+    assert reader.next() is not None
+    assert reader.next() is None
