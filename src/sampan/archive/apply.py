@@ -63,7 +63,7 @@ def apply_layer(stream: BinaryIO, dest: str, *, compression: str, whiteouts: str
         raise
     except CORRUPTION_ERRORS as e:
         raise DataLoss(f"failed to register layer: corrupt {detected or 'tar'} stream: {e}") from e
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, OverflowError) as e:
         raise System(f"failed to register layer: {e}") from e
     finally:
         src.close()

@@ -224,3 +224,11 @@ def test_deep_but_sane_trees_work(box: Box) -> None:
     name = "/".join(["d"] * 300) + "/f"
     box.apply([Entry(name, data=b"x")])
     assert (box.dest / name).read_bytes() == b"x"
+
+
+def test_absurd_device_numbers_fail_cleanly(box: Box) -> None:
+    try:
+        box.apply([Entry("dev", "char", devmajor=0o7777777, devminor=0o7777777)])
+    except SampanError:
+        pass
+    box.check()
