@@ -92,15 +92,29 @@ class MetaStore:
         return out
 
     def insert(self, key: str, id_: int, parent: str | None, kind: str) -> Record:
+        """Add a record; the parent must still be a committed snapshot at this instant
+        (a concurrent remove of the parent makes this fail rather than leave a dangling child)."""
         rec = Record(key, id_, parent, kind, time.time())
         with self._mu:
+            self._db.execute("BEGIN IMMEDIATE")
             try:
+                if parent is not None:
+                    row = self._db.execute("SELECT kind FROM snapshots WHERE key=?", (parent,)).fetchone()
+                    if row is None:
+                        raise NotFound(f"parent snapshot {parent} does not exist")
+                    if row[0] != "committed":
+                        raise InvalidArgument(f"parent snapshot {parent} is not committed")
                 self._db.execute(
                     "INSERT INTO snapshots(key, id, parent, kind, created) VALUES (?, ?, ?, ?, ?)",
                     (rec.key, rec.id, rec.parent, rec.kind, rec.created),
                 )
+                self._db.execute("COMMIT")
             except sqlite3.IntegrityError:
+                self._db.execute("ROLLBACK")
                 raise AlreadyExists(f"snapshot {key} already exists")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
         return rec
 
     def commit(self, name: str, key: str) -> None:

@@ -190,3 +190,21 @@ def test_mount_argv() -> None:
     assert argv[-3:] == ["ro,rbind", "/src", "/t"] and "-t" not in argv
     argv = mount_argv(Mount("overlay", "overlay", ["lowerdir=/a:/b"]), "/t")
     assert argv[-6:] == ["-t", "overlay", "-o", "lowerdir=/a:/b", "overlay", "/t"]
+
+
+def test_parent_removed_during_prepare_fails_cleanly(tmp_path: Path) -> None:
+    """A concurrent remove of the parent makes prepare fail instead of leaving an orphan child."""
+    from sampan.snapshot.native import NativeSnapshotter
+
+    class Racy(NativeSnapshotter):
+        def _populate(self, path: str, parent: object, kind: str) -> None:
+            if parent is not None:
+                self.remove("L1")  # the parent goes away while we copy it
+
+    s = Racy(str(tmp_path / "r"))
+    _layer(s, "L1", None, [Entry("a", data=b"1")])
+    with pytest.raises(NotFound, match="parent snapshot L1"):
+        s.prepare("child", "L1")
+    assert list(s.walk()) == []
+    assert os.listdir(os.path.join(s.root, "snapshots")) == []
+    s.close()
