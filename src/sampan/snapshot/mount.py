@@ -19,6 +19,7 @@ from sampan.snapshot.types import Mount
 log = logging.getLogger(__name__)
 
 _MOUNT = shutil.which("mount", path="/usr/bin:/bin:/usr/sbin:/sbin") or "/bin/mount"
+_MAX_OPTIONS = 4095  # mount(2) copies at most one page of option data
 _UMOUNT = shutil.which("umount", path="/usr/bin:/bin:/usr/sbin:/sbin") or "/bin/umount"
 
 
@@ -43,6 +44,10 @@ def mount_argv(m: Mount, target: str) -> list[str]:
 
 def mount_all(mounts: list[Mount], target: str) -> None:
     """Mount each of `mounts` on `target` in order; undo what was done if one fails."""
+    for m in mounts:
+        if len(",".join(m.options)) > _MAX_OPTIONS:
+            layers = sum(o.startswith("lowerdir=") and o.count(":") + 1 for o in m.options)
+            raise System(f"cannot mount {layers} layers on {target}: the {m.type} options exceed one page")
     done = 0
     try:
         for m in mounts:
@@ -125,3 +130,20 @@ def _remove_stale_probes(root: str) -> None:
                 log.warning("cannot unmount stale overlay probe %s: %s", merged, e)
                 continue
             shutil.rmtree(os.path.join(root, name), ignore_errors=True)
+
+
+def backing_filesystem(path: str) -> str:
+    """The filesystem type holding `path`, named as `docker info` names it ("extfs", "xfs")."""
+    real = os.path.realpath(path)
+    best, fstype = "", "unknown"
+    with open("/proc/self/mountinfo", encoding="utf-8", errors="surrogateescape") as f:
+        for line in f:
+            pre, _, post = line.partition(" - ")
+            fields = pre.split(" ")
+            if len(fields) < 5 or not post:
+                continue
+            point = _unescape(fields[4])
+            inside = real == point or real.startswith(point.rstrip("/") + "/")
+            if inside and len(point) >= len(best):
+                best, fstype = point, post.split(" ", 1)[0]
+    return "extfs" if fstype in ("ext2", "ext3", "ext4") else fstype

@@ -84,6 +84,10 @@ class NativeSnapshotter(BaseSnapshotter):
         if kind == "active" and parent is not None:
             copy_tree(self._fs(parent), os.path.join(path, "fs"), pid_dir=path)
 
+    def driver_status(self) -> list[tuple[str, str]]:
+        """dockerd's vfs driver reports nothing."""
+        return []
+
     def _stop_orphan_work(self, path: str) -> None:
         stop_copier(path)
 

@@ -208,3 +208,29 @@ def test_parent_removed_during_prepare_fails_cleanly(tmp_path: Path) -> None:
     assert list(s.walk()) == []
     assert os.listdir(os.path.join(s.root, "snapshots")) == []
     s.close()
+
+
+def test_overlay_option_page_limit(tmp_path: Path) -> None:
+    from sampan.errdefs import System
+    from sampan.snapshot import mount_all
+
+    s = new_snapshotter(str(tmp_path / ("r" * 100)), "overlay")
+    parent = None
+    for i in range(40):
+        s.prepare(f"x{i}", parent)
+        s.commit(f"L{i}", f"x{i}")
+        parent = f"L{i}"
+    mounts = s.prepare("top", parent)  # unpacking needs no mount: always allowed
+    with pytest.raises(System, match=r"cannot mount 40 layers.*exceed one page"):
+        mount_all(mounts, str(tmp_path))  # refused before running mount(8)
+    s.close()
+
+
+def test_driver_status(tmp_path: Path) -> None:
+    o = new_snapshotter(str(tmp_path / "o"), "overlay")
+    status = dict(o.driver_status())  # type: ignore[attr-defined]
+    assert status["Backing Filesystem"] and status["Supports d_type"] == "true"
+    o.close()
+    n = new_snapshotter(str(tmp_path / "n"), "native")
+    assert n.driver_status() == []  # type: ignore[attr-defined]
+    n.close()
