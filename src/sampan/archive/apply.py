@@ -228,21 +228,7 @@ class _Applier:
     def apply(self, hdr: ts.TarHeader, reader: ts.TarReader) -> None:
         rel = clean_name(hdr.name, self.dest)
         parent_rel, _, base = rel.rpartition("/")
-        first = rel.split("/", 1)[0]
-        if base == OPAQUE:
-            parent = self.resolve_dir(parent_rel, create=self.wh.mode == "overlay")
-            if parent is not None:
-                self.wh.opaque(parent, self)
-            return
-        if first.startswith(WH_META_PREFIX):
-            return  # aufs metadata (.wh..wh.plnk and friends): never part of the image
-        if base.startswith(WH_PREFIX):
-            name = base[len(WH_PREFIX) :]
-            if name in ("", ".", "..") or "/" in name:
-                raise InvalidArgument(f"invalid whiteout name {hdr.name!r}")
-            parent = self.resolve_dir(parent_rel, create=self.wh.mode == "overlay")
-            if parent is not None:
-                self.wh.whiteout(parent, name, hdr, self)
+        if WH_PREFIX in rel and self._special(rel, parent_rel, base, hdr):
             return
         if rel == "":
             if hdr.type != ts.DIR:
@@ -252,6 +238,26 @@ class _Applier:
         parent = self.resolve_dir(parent_rel, create=True)
         assert parent is not None
         self._create(parent + "/" + base, hdr, reader)
+
+    def _special(self, rel: str, parent_rel: str, base: str, hdr: ts.TarHeader) -> bool:
+        """Whiteouts and aufs metadata; False for an ordinary entry that merely contains ".wh."."""
+        first = rel.split("/", 1)[0]
+        if base == OPAQUE:
+            parent = self.resolve_dir(parent_rel, create=self.wh.mode == "overlay")
+            if parent is not None:
+                self.wh.opaque(parent, self)
+            return True
+        if first.startswith(WH_META_PREFIX):
+            return True  # aufs metadata (.wh..wh.plnk and friends): never part of the image
+        if base.startswith(WH_PREFIX):
+            name = base[len(WH_PREFIX) :]
+            if name in ("", ".", "..") or "/" in name:
+                raise InvalidArgument(f"invalid whiteout name {hdr.name!r}")
+            parent = self.resolve_dir(parent_rel, create=self.wh.mode == "overlay")
+            if parent is not None:
+                self.wh.whiteout(parent, name, hdr, self)
+            return True
+        return False
 
     def remove_existing(self, path: str) -> None:
         """Remove whatever is at `path` (a whole tree for a directory)."""
@@ -383,6 +389,9 @@ _MAX_TIME = 2**62 // 10**9  # keeps nanoseconds inside a 64-bit time
 
 def _times_ns(hdr: ts.TarHeader) -> tuple[int, int]:
     """(atime, mtime) in ns; atime is never before mtime (as Docker), absurd times clamped."""
+    if hdr.atime is None and 0 <= hdr.mtime <= _MAX_TIME:
+        t = int(hdr.mtime * 1e9)
+        return t, t
     mtime = min(max(hdr.mtime, -_MAX_TIME), _MAX_TIME)
     atime = mtime if hdr.atime is None else min(max(hdr.atime, mtime), _MAX_TIME)
     return int(atime * 1e9), int(mtime * 1e9)

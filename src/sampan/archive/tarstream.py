@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import struct
+import zlib
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -25,7 +27,7 @@ _HEADER_ONLY = {LNK, SYM, CHR, BLK, DIR, FIFO}
 _SKIPPED_TYPES = {b"V", b"M", b"N", b"D"}  # volume labels, multi-volume, old GNU dumpdir: no file
 
 
-@dataclass
+@dataclass(slots=True)
 class TarHeader:
     name: str
     type: bytes
@@ -63,14 +65,24 @@ def _num(field_: bytes) -> int:
         raise InvalidArgument(f"invalid tar header: bad numeric field {field_!r}")
 
 
-def _str(field_: bytes) -> str:
-    return field_.split(b"\x00", 1)[0].decode("utf-8", "surrogateescape")
+def _cstr(field_: bytes) -> str:
+    """A NUL-terminated (or full-width) string field."""
+    end = field_.find(0)
+    return (field_ if end < 0 else field_[:end]).decode("utf-8", "surrogateescape")
+
+
+# name mode uid gid size mtime chksum type linkname magic version uname gname devmajor devminor prefix
+_USTAR = struct.Struct("100s8s8s8s12s12s8sc100s6s2s32s32s8s8s155s")
 
 
 def _checksum_ok(b: bytes) -> bool:
     """The header checksum (field counted as spaces); signed-byte sums are accepted too."""
     want = _num(b[148:156])
-    if sum(b) - sum(b[148:156]) + 256 == want:
+    # The unsigned sum of the block as stored must be want - 256 + the field's own bytes.
+    # adler32's low half is that sum + 1 modulo 65521, computed in C: a header is then
+    # wrongly accepted only if its checksum is off by exactly 65521 (digests still verify).
+    target = want - 256 + sum(b[148:156])
+    if 0 <= target <= 255 * BLOCK and zlib.adler32(b) & 0xFFFF == (1 + target) % 65521:
         return True
     signed = sum((x - 256 if x > 127 else x) for x in b[:148] + b[156:]) + 256
     return signed == want
@@ -243,25 +255,23 @@ class TarReader:
         longname: str | None,
         longlink: str | None,
     ) -> TarHeader:
-        name = _str(raw[0:100])
-        if raw[257:263] == b"ustar\x00":  # POSIX ustar: prefix field extends the name
-            prefix = _str(raw[345:500])
-            if prefix:
-                name = prefix + "/" + name
-        if longname is not None:
-            name = longname
-        linkname = longlink if longlink is not None else _str(raw[157:257])
+        (name, mode, uid, gid, _, mtime, _, _, link, magic, _, _, _, major, minor, prefix) = _USTAR.unpack_from(raw)
+        name = _cstr(name)
+        if magic == b"ustar\x00" and prefix[0]:  # POSIX ustar: prefix field extends the name
+            name = _cstr(prefix) + "/" + name
+        dev = typ in (CHR, BLK)
         hdr = TarHeader(
-            name=name,
-            type=typ,
-            mode=_num(raw[100:108]) & 0o7777,
-            uid=_num(raw[108:116]),
-            gid=_num(raw[116:124]),
-            size=size,
-            mtime=float(_num(raw[136:148])),
-            linkname=linkname,
-            devmajor=_num(raw[329:337]) if typ in (CHR, BLK) else 0,
-            devminor=_num(raw[337:345]) if typ in (CHR, BLK) else 0,
+            longname if longname is not None else name,
+            typ,
+            _num(mode) & 0o7777,
+            _num(uid),
+            _num(gid),
+            size,
+            float(_num(mtime)),
+            None,
+            longlink if longlink is not None else _cstr(link),
+            _num(major) if dev else 0,
+            _num(minor) if dev else 0,
         )
         if pax:
             _apply_pax(hdr, pax)
