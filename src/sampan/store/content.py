@@ -237,6 +237,8 @@ class ContentWriter:
         try:
             self._open_ingest()
         except BaseException:
+            if self._fd >= 0:
+                os.close(self._fd)
             store._release(ref, self._lock_fd)
             raise
 
@@ -275,7 +277,7 @@ class ContentWriter:
     def write(self, data: bytes | bytearray | memoryview) -> int:
         if self._fd < 0:
             raise InvalidArgument(f"ingest {self.ref} is closed")
-        n = len(data)
+        n = memoryview(data).nbytes
         if self.total is not None and self.offset + n > self.total:
             self.abort()
             raise DataLoss(f"ingest {self.ref}: more data than the expected size {self.total}")
