@@ -56,6 +56,17 @@ def validate_for_create(cfg: Config, opts: CreateOptions) -> None:
 
 def create(root: str, cid: str, opts: CreateOptions, cfg: Config | None = None) -> Container:
     """Create container `cid` from opts.bundle (cfg: that bundle's config, if already loaded)."""
+    from sampan.runtime.cgroupfs import prime_migration_lock
+
+    helper = prime_migration_lock()
+    try:
+        return _create(root, cid, opts, cfg)
+    finally:
+        if helper:
+            os.waitpid(helper, 0)
+
+
+def _create(root: str, cid: str, opts: CreateOptions, cfg: Config | None) -> Container:
     bundle = os.path.abspath(opts.bundle)
     if cfg is None:
         cfg = load_bundle(bundle)
