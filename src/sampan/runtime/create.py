@@ -63,7 +63,10 @@ def create(root: str, cid: str, opts: CreateOptions, cfg: Config | None = None) 
         return _create(root, cid, opts, cfg)
     finally:
         if helper:
-            os.waitpid(helper, 0)
+            try:
+                os.waitpid(helper, 0)
+            except ChildProcessError:
+                pass
 
 
 def _create(root: str, cid: str, opts: CreateOptions, cfg: Config | None) -> Container:

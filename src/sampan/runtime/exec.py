@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 from typing import NamedTuple, NoReturn
 
 from sampan.errdefs import Conflict, InvalidArgument, System
@@ -21,6 +20,10 @@ from sampan.runtime.config_linux import parse_process
 from sampan.runtime.init import describe
 from sampan.runtime.state import Container
 from sampan.runtime.sync import Channel
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
+if TYPE_CHECKING:
+    import socket
 
 _ORDER = ("user", "ipc", "uts", "network", "cgroup", "pid", "time", "mount")
 
@@ -76,6 +79,20 @@ def build_process(cfg: Config, opts: ExecOptions) -> Process:
 
 
 def exec_process(c: Container, cfg: Config, opts: ExecOptions) -> int:
+    from sampan.runtime.cgroupfs import prime_migration_lock
+
+    helper = prime_migration_lock()  # see there: overlaps a grace period with our set-up
+    try:
+        return _exec(c, cfg, opts)
+    finally:
+        if helper:
+            try:
+                os.waitpid(helper, 0)
+            except ChildProcessError:  # reaped by wait_exit's waitpid(-1)
+                pass
+
+
+def _exec(c: Container, cfg: Config, opts: ExecOptions) -> int:
     from sampan.runtime.cgroups import new_manager
     from sampan.runtime.create import write_pid_file
     from sampan.runtime.run import wait_exit
