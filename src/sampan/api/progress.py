@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 
+_HEADER_PREFIXES = ("Pulling from ",)
+
+
 @dataclass
 class JSONMessage:
     status: str = ""
@@ -35,7 +38,9 @@ class JSONMessage:
                 detail["total"] = self.total
             out["progressDetail"] = detail
             out["progress"] = self.progress or progress_bar(self.current or 0, self.total or 0)
-        elif self.status and self.id:
+        elif self.status and self.id and not self.status.startswith(_HEADER_PREFIXES):
+            # Docker sends per-layer updates with an empty progressDetail, but not the
+            # "<tag>: Pulling from <repo>" header; the CLI renders both the same.
             out["progressDetail"] = {}
         if self.id:
             out["id"] = self.id
@@ -74,6 +79,7 @@ def progress_bar(current: int, total: int, width: int = 50) -> str:
     """`[=====>      ]  1.2MB/3.4MB`, the string Docker puts in `progress`."""
     if total <= 0:
         return human_size(current)
-    filled = min(width, int(width * current / total))
-    bar = "=" * filled + (">" if filled < width else "") + " " * max(0, width - filled - 1)
+    # Docker draws `width` cells of "=" for the done part, then always a ">" head.
+    filled = min(width, int(current / total * 100) * width // 100)
+    bar = "=" * filled + ">" + " " * (width - filled)
     return f"[{bar}] {human_size(current):>8}/{human_size(total)}"

@@ -115,7 +115,7 @@ def test_pull_streams_progress_in_order(client: RawClient, images: FakeImages) -
     status, headers, body = client.response()
     assert status == 200 and headers["transfer-encoding"] == "chunked"
     msgs = lines(body)
-    assert msgs[0] == {"status": "Pulling from library/busybox", "id": "latest", "progressDetail": {}}
+    assert msgs[0] == {"status": "Pulling from library/busybox", "id": "latest"}
     assert [m["progressDetail"]["current"] for m in msgs[1:51]] == list(range(50))
     assert msgs[-1]["status"].startswith("Status: Downloaded")
     assert images.calls == [("pull", ("docker.io/library/busybox:latest", None, None))]
