@@ -8,7 +8,6 @@ Errors are raised as OSError with errno and the call that failed, like os functi
 
 from __future__ import annotations
 
-import ctypes
 import os
 from typing import Any
 
@@ -67,13 +66,19 @@ KEYCTL_JOIN_SESSION_KEYRING = 1
 _PIVOT_ROOT_NR = {"x86_64": 155, "aarch64": 41, "armv7l": 218, "ppc64le": 203, "s390x": 217, "riscv64": 41}
 
 
-class _CapHeader(ctypes.Structure):
-    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+def _cap_structs() -> tuple[Any, Any]:
+    """struct __user_cap_header_struct and __user_cap_data_struct (made on use: ctypes is only
+    imported by the processes that make system calls, not by every runtime command)."""
+    import ctypes
 
+    class CapHeader(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
 
-class _CapData(ctypes.Structure):
-    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
-                ("inheritable", ctypes.c_uint32)]
+    class CapData(ctypes.Structure):
+        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                    ("inheritable", ctypes.c_uint32)]
+
+    return CapHeader, CapData
 
 
 def _b(s: str | None) -> bytes | None:
@@ -84,6 +89,9 @@ class Syscalls:
     """Real system calls through libc (ctypes). One instance per process is enough."""
 
     def __init__(self) -> None:
+        import ctypes
+
+        self._ctypes = ctypes
         self._libc = ctypes.CDLL(None, use_errno=True)
         self._libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p,
                                      ctypes.c_ulong, ctypes.c_char_p]
@@ -92,7 +100,7 @@ class Syscalls:
 
     def _check(self, rc: int, what: str, path: str | None = None) -> int:
         if rc < 0:
-            err = ctypes.get_errno()
+            err = self._ctypes.get_errno()
             raise OSError(err, f"{what}: {os.strerror(err)}", path)
         return rc
 
@@ -135,25 +143,27 @@ class Syscalls:
 
     def capget(self) -> tuple[int, int, int]:
         """(effective, permitted, inheritable) of this thread as 64-bit masks."""
-        hdr = _CapHeader(_LINUX_CAPABILITY_VERSION_3, 0)
-        data = (_CapData * 2)()
-        self._check(self._libc.capget(ctypes.byref(hdr), data), "capget")
+        header_t, data_t = _cap_structs()
+        hdr = header_t(_LINUX_CAPABILITY_VERSION_3, 0)
+        data = (data_t * 2)()
+        self._check(self._libc.capget(self._ctypes.byref(hdr), data), "capget")
         lo, hi = data[0], data[1]
         return (lo.effective | (hi.effective << 32), lo.permitted | (hi.permitted << 32),
                 lo.inheritable | (hi.inheritable << 32))
 
     def capset(self, effective: int, permitted: int, inheritable: int) -> None:
-        hdr = _CapHeader(_LINUX_CAPABILITY_VERSION_3, 0)
-        data = (_CapData * 2)()
+        header_t, data_t = _cap_structs()
+        hdr = header_t(_LINUX_CAPABILITY_VERSION_3, 0)
+        data = (data_t * 2)()
         for i in range(2):
             shift = 32 * i
             data[i].effective = (effective >> shift) & 0xFFFFFFFF
             data[i].permitted = (permitted >> shift) & 0xFFFFFFFF
             data[i].inheritable = (inheritable >> shift) & 0xFFFFFFFF
-        self._check(self._libc.capset(ctypes.byref(hdr), data), "capset")
+        self._check(self._libc.capset(self._ctypes.byref(hdr), data), "capset")
 
     def personality(self, persona: int) -> None:
-        self._check(self._libc.personality(ctypes.c_ulong(persona)), f"personality {persona:#x}")
+        self._check(self._libc.personality(self._ctypes.c_ulong(persona)), f"personality {persona:#x}")
 
     def mknod(self, path: str, mode: int, device: int) -> None:
         os.mknod(path, mode, device)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from typing import Any, NamedTuple
 
 from sampan.errdefs import InvalidArgument, System
@@ -115,7 +116,8 @@ def _spawn(c: Container, cfg: Config, opts: CreateOptions, mgr: Any, bundle: str
     dir_fd = os.open(c.dir, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
     ctx = InitContext(cfg, child_end, dir_fd, console_sock, opts.no_pivot, opts.preserve_fds, mgr.paths(),
                       "" if opts.no_new_keyring else f"_ses.{c.id}")
-    s.Syscalls().prctl(s.PR_SET_CHILD_SUBREAPER, 1)
+    if not opts.detach:  # run waits for the init, a grandchild: it must come back to us
+        s.Syscalls().prctl(s.PR_SET_CHILD_SUBREAPER, 1)
     pid = os.fork()
     if pid == 0:
         parent.close()
@@ -175,8 +177,11 @@ def _reap(child: int, init_pid: int) -> None:
         if pid:
             try:
                 os.waitpid(pid, 0)
-            except ChildProcessError:
-                pass
+            except ChildProcessError:  # not ours (no subreaper): wait until it is gone or a zombie
+                for _ in range(1000):
+                    if proc_start_time(pid) is None:
+                        break
+                    time.sleep(0.001)
 
 
 def _undo(c: Container, mgr: Any, child: int, init_pid: int) -> None:
