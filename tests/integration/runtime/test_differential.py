@@ -201,3 +201,19 @@ def test_exec_into_user_namespace(make_bundle: Callable[..., Bundle], sampan: Ru
     out = sampan.ok("exec", "userns-exec", "sh", "-c", "id; cat /proc/self/uid_map; readlink /proc/1/exe")
     assert out.split() == ["uid=0(root)", "gid=0", "0", "300000", "65536", "/bin/busybox"]
     sampan.ok("delete", "-f", "userns-exec")
+
+
+def test_exec_same_as_runc(make_bundle: Callable[..., Bundle], sampan: Runtime, runc: Runtime) -> None:
+    probe = ("id; pwd; echo $FOO; grep -E '^(Cap|NoNewPrivs|Seccomp:)' /proc/self/status; "
+             "cat /proc/self/limits | grep 'open files'; readlink /proc/self/ns/pid")
+    outs = {}
+    for rt in (runc, sampan):
+        b = make_bundle(["sleep", "100"])
+        rt.ok("run", "-d", "-b", b.path, f"ex-{rt.name}")
+        out = rt.ok("exec", "--user", "1000:1000", "--cwd", "/tmp", "--env", "FOO=bar", "--cap", "CAP_NET_ADMIN",
+                    f"ex-{rt.name}", "sh", "-c", probe).splitlines()
+        init_pid = rt.state(f"ex-{rt.name}")["pid"]
+        assert out[-1] == os.readlink(f"/proc/{init_pid}/ns/pid")
+        outs[rt.name] = out[:-1]
+        rt.ok("delete", "-f", f"ex-{rt.name}")
+    assert outs["sampan-runtime"] == outs["runc"]
