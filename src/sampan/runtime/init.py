@@ -130,6 +130,7 @@ def stage2(ctx: InitContext, sc: s.Syscalls) -> NoReturn:
     state: dict[str, Any] = {}
     try:
         os.setsid()
+        _die_on_signals()
         if ctx.keyring:
             try:
                 sc.join_session_keyring(ctx.keyring)
@@ -200,6 +201,19 @@ def _console(ctx: InitContext, builder: Any) -> int:
     finally:
         os.close(master)
     return number
+
+
+def _die_on_signals() -> None:
+    """As pid 1 of its namespace the init gets only signals it handles (SIGKILL aside): handle
+    the usual ones by exiting, so `kill` of a created container works as with runc. execve
+    puts them back to their defaults for the container's process."""
+    import signal
+
+    def die(signum: int, _frame: object) -> None:
+        os._exit(128 + signum)
+
+    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
+        signal.signal(sig, die)
 
 
 def _setgroups_denied() -> bool:

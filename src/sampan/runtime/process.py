@@ -134,10 +134,20 @@ class ProcessSetup:
 
     def exec(self, preserve_fds: int = 0) -> None:
         """Last step: late seccomp, close inherited fds, execve. Does not return."""
+        reset_signals()
         if self._prog is not None:
             install_seccomp(self._prog, self._flags)
         mark_cloexec(3 + preserve_fds)
         os.execve(self.path, list(self.proc.args), self.env)
+
+
+def reset_signals() -> None:
+    """Python ignores SIGPIPE and SIGXFSZ at start-up, and ignored signals survive execve: the
+    container's process must get them at their defaults, as under runc."""
+    import signal
+
+    for sig in (signal.SIGPIPE, signal.SIGXFSZ):
+        signal.signal(sig, signal.SIG_DFL)
 
 
 def mark_cloexec(first: int) -> None:

@@ -20,7 +20,7 @@ echo "umask=$(umask)"
 echo "cwd=$(pwd)"
 echo "home=$HOME"
 echo "env_foo=$FOO"
-grep -E '^(Cap|NoNewPrivs|Seccomp:)' /proc/self/status
+grep -E '^(Cap|NoNewPrivs|Seccomp:|SigIgn|SigBlk)' /proc/self/status
 echo "oom=$(cat /proc/self/oom_score_adj)"
 cat /proc/self/limits
 echo "ip_forward=$(cat /proc/sys/net/ipv4/ip_forward)"

@@ -87,7 +87,7 @@ def test_exit_after_start_is_stopped(make_bundle: Callable[..., Bundle], sampan:
 def test_killed_before_start(make_bundle: Callable[..., Bundle], sampan: Runtime) -> None:
     b = make_bundle(["true"])
     sampan.ok("create", "-b", b.path, "c3")
-    sampan.ok("kill", "c3", "SIGKILL")
+    sampan.ok("kill", "c3")  # SIGTERM, to a pid 1 waiting on its exec fifo
     assert _wait_status(sampan, "c3", "stopped")["status"] == "stopped"
     res = sampan("start", "c3")
     assert res.returncode == 1 and b"cannot start a container that has stopped" in res.stderr
