@@ -149,7 +149,7 @@ def run_cli(args: list[str]) -> int:
         if log_format not in ("text", "json"):
             raise UsageError(f"invalid log-format: {log_format}")
         if g.get("version"):
-            sys.stdout.write(f"sampan-runtime version {VERSION}\nspec: 1.0.2-dev\n")
+            sys.stdout.write(f"sampan-runtime version {VERSION}\ncommit: sampan-{VERSION}\nspec: 1.0.2-dev\n")
             return 0
         if g.get("help") or not rest:
             sys.stdout.write(usage())
