@@ -303,3 +303,14 @@ def test_exec_tty_without_console_socket(make_bundle: Callable[..., Bundle], sam
     finally:
         os.close(fd)
     sampan.ok("delete", "-f", "xt")
+
+
+def test_start_container_hook_runs_inside(make_bundle: Callable[..., Bundle], sampan: Runtime) -> None:
+    def edit(spec: dict[str, Any]) -> None:
+        spec["root"]["readonly"] = False
+        spec["hooks"] = {"startContainer": [{"path": "/bin/sh", "args": [
+            "sh", "-c", 'read -r state; echo "$state" > /tmp/hook-state; hostname > /tmp/hook-host']}]}
+
+    b = make_bundle(["sh", "-c", "cat /tmp/hook-host; grep -o '\"status\": *\"[a-z]*\"' /tmp/hook-state"], edit)
+    out = sampan.ok("run", "-b", b.path, "sc1").split("\n")
+    assert out[0] == "sampan" and '"running"' in out[1]
