@@ -98,8 +98,9 @@ def test_killed_before_start(make_bundle: Callable[..., Bundle], sampan: Runtime
 def test_delete_force_and_kill_all(make_bundle: Callable[..., Bundle], sampan: Runtime) -> None:
     b = make_bundle(["sh", "-c", "sleep 100 & sleep 100 & wait"])
     sampan.ok("run", "-d", "-b", b.path, "c4")
-    time.sleep(0.1)
-    pids = json.loads(sampan.ok("ps", "--format", "json", "c4"))
+    deadline = time.monotonic() + 5
+    while len(pids := json.loads(sampan.ok("ps", "--format", "json", "c4"))) < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
     assert len(pids) == 3
     table = sampan.ok("ps", "c4").splitlines()
     assert "PID" in table[0] and len(table) == 4
