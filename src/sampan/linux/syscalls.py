@@ -9,7 +9,10 @@ Errors are raised as OSError with errno and the call that failed, like os functi
 from __future__ import annotations
 
 import os
-from typing import Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
+if TYPE_CHECKING:
+    from typing import Any
 
 # mount(2) flags
 MS_RDONLY = 0x1

@@ -1,7 +1,7 @@
 """OCI config.json -> validated, typed configuration (runc's spec -> libcontainer config step).
 
-The types are NamedTuples: immutable and typed like frozen dataclasses, but several times
-cheaper to define, which matters because every `create` imports this module.
+The types are Records (record.py): immutable and typed like frozen dataclasses, but cheap to
+define, which matters because every `create` imports this module.
 
 Everything is checked here, before the runtime creates anything, so a bad config never leaves
 a state dir, cgroup or mount behind. Errors are InvalidArgument naming the JSON path.
@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, NamedTuple
 
 from sampan.errdefs import InvalidArgument
 from sampan.linux import syscalls as s
 from sampan.linux.caps import CAPABILITIES
 from sampan.runtime.mountopts import MountOptions
+from sampan.runtime.record import Record
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
+if TYPE_CHECKING:
+    from typing import Any
 
 NAMESPACES: dict[str, int] = {
     "pid": s.CLONE_NEWPID, "network": s.CLONE_NEWNET, "mount": s.CLONE_NEWNS, "ipc": s.CLONE_NEWIPC,
@@ -36,14 +40,14 @@ PERSONALITY = {"LINUX": 0x0000, "LINUX32": 0x0008}
 HOOK_KINDS = ("prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop")
 
 
-class User(NamedTuple):
+class User(Record):
     uid: int = 0
     gid: int = 0
     umask: int | None = None
     additional_gids: tuple[int, ...] = ()
 
 
-class Capabilities(NamedTuple):
+class Capabilities(Record):
     bounding: tuple[str, ...] = ()
     effective: tuple[str, ...] = ()
     inheritable: tuple[str, ...] = ()
@@ -51,14 +55,14 @@ class Capabilities(NamedTuple):
     ambient: tuple[str, ...] = ()
 
 
-class Rlimit(NamedTuple):
+class Rlimit(Record):
     name: str
     resource: int
     soft: int
     hard: int
 
 
-class Process(NamedTuple):
+class Process(Record):
     args: tuple[str, ...]
     env: tuple[str, ...] = ()
     cwd: str = "/"
@@ -71,7 +75,7 @@ class Process(NamedTuple):
     oom_score_adj: int | None = None
 
 
-class Mount(NamedTuple):
+class Mount(Record):
     destination: str
     type: str
     source: str
@@ -79,14 +83,14 @@ class Mount(NamedTuple):
     parsed: MountOptions
 
 
-class Hook(NamedTuple):
+class Hook(Record):
     path: str
     args: tuple[str, ...] = ()
     env: tuple[str, ...] = ()
     timeout: int | None = None
 
 
-class Namespace(NamedTuple):
+class Namespace(Record):
     type: str
     path: str = ""
 
@@ -95,13 +99,13 @@ class Namespace(NamedTuple):
         return NAMESPACES[self.type]
 
 
-class IDMapping(NamedTuple):
+class IDMapping(Record):
     container_id: int
     host_id: int
     size: int
 
 
-class Device(NamedTuple):
+class Device(Record):
     path: str
     type: str
     major: int
@@ -111,7 +115,7 @@ class Device(NamedTuple):
     gid: int | None = None
 
 
-class Linux(NamedTuple):
+class Linux(Record):
     namespaces: tuple[Namespace, ...] = ()
     uid_mappings: tuple[IDMapping, ...] = ()
     gid_mappings: tuple[IDMapping, ...] = ()
@@ -132,7 +136,7 @@ class Linux(NamedTuple):
         return None
 
 
-class Config(NamedTuple):
+class Config(Record):
     oci_version: str
     root_path: str  # absolute host path of the rootfs
     readonly_root: bool

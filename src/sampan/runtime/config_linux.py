@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sampan.runtime.config import (
     NAMESPACES,
     PERSONALITY,
@@ -21,6 +19,10 @@ from sampan.runtime.config import (
     check_capabilities,
 )
 from sampan.runtime.mountopts import PROPAGATION, parse_options
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
+if TYPE_CHECKING:
+    from typing import Any
 
 _CAP_SETS = ("bounding", "effective", "inheritable", "permitted", "ambient")
 

@@ -12,18 +12,22 @@ from __future__ import annotations
 import os
 import signal
 import time
-from typing import Any, NamedTuple
 
 from sampan.errdefs import InvalidArgument, System
 from sampan.linux import syscalls as s
 from sampan.runtime.config import Config, load_bundle
+from sampan.runtime.record import Record
 from sampan.runtime.state import Container, ContainerState, proc_start_time, rfc3339_now
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
+if TYPE_CHECKING:
+    from typing import Any
 
 FORWARDED = (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGUSR1,
              signal.SIGUSR2, signal.SIGWINCH, signal.SIGCONT)
 
 
-class CreateOptions(NamedTuple):
+class CreateOptions(Record):
     bundle: str = "."
     pid_file: str | None = None
     console_socket: str | None = None

@@ -11,24 +11,25 @@ from __future__ import annotations
 
 import json
 import os
-from typing import NamedTuple, NoReturn
 
 from sampan.errdefs import Conflict, InvalidArgument, System
 from sampan.linux import syscalls as s
 from sampan.runtime.config import NAMESPACES, NS_PROC_NAME, Config, Process, User
 from sampan.runtime.config_linux import parse_process
 from sampan.runtime.init import describe
+from sampan.runtime.record import Record
 from sampan.runtime.state import Container
 from sampan.runtime.sync import Channel
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
 if TYPE_CHECKING:
     import socket
+    from typing import NoReturn
 
 _ORDER = ("user", "ipc", "uts", "network", "cgroup", "pid", "time", "mount")
 
 
-class ExecOptions(NamedTuple):
+class ExecOptions(Record):
     process_file: str | None = None
     args: tuple[str, ...] = ()
     tty: bool = False

@@ -13,17 +13,21 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, NamedTuple, NoReturn
 
 from sampan.linux import syscalls as s
 from sampan.runtime.config import NAMESPACES, Config
+from sampan.runtime.record import Record
 from sampan.runtime.state import FIFO_NAME
 from sampan.runtime.sync import Channel
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
 _JOIN_ORDER = ("ipc", "uts", "network", "pid", "cgroup", "time", "mount")
 
 
-class InitContext(NamedTuple):
+class InitContext(Record):
     cfg: Config
     chan: Channel
     state_dir_fd: int  # O_PATH dir fd from the parent: the fifo is opened relative to it after

@@ -6,9 +6,8 @@ become a separate mount call after the first, anything unknown is filesystem dat
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from sampan.linux import syscalls as s
+from sampan.runtime.record import Record
 
 # word -> (clear?, flag)
 FLAGS: dict[str, tuple[bool, int]] = {
@@ -35,7 +34,7 @@ PROPAGATION: dict[str, int] = {
 }
 
 
-class MountOptions(NamedTuple):
+class MountOptions(Record):
     flags: int
     propagation: tuple[int, ...]
     data: str

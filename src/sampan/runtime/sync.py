@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
 
 from sampan.errdefs import System
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class Channel:
