@@ -7,7 +7,7 @@ import os
 import signal
 import time
 
-from sampan.errdefs import Conflict, InvalidArgument
+from sampan.errdefs import Conflict, DataLoss, InvalidArgument
 from sampan.runtime.state import Container, list_ids
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
@@ -112,7 +112,13 @@ def delete(c: Container, force: bool = False) -> None:
     if not c.has_state():
         c.remove()
         return
-    status = c.status()
+    try:
+        status = c.status()
+    except DataLoss:
+        if not force:
+            raise
+        c.remove()  # a state we cannot read names no process or cgroup we could clean up
+        return
     if status in ("running", "paused") and not force:
         raise Conflict(f"cannot delete container {c.id} that is not stopped: {status}")
     st = c.state

@@ -12,7 +12,7 @@ import os
 import re
 import time
 
-from sampan.errdefs import AlreadyExists, InvalidArgument, NotFound
+from sampan.errdefs import AlreadyExists, DataLoss, InvalidArgument, NotFound
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
 if TYPE_CHECKING:  # annotations only: typing costs start-up time on every command
@@ -127,6 +127,8 @@ class Container:
                     self._state = ContainerState.from_json(json.loads(f.read()))
             except FileNotFoundError:
                 raise NotFound(f'container "{self.id}" does not exist')
+            except (ValueError, KeyError, TypeError) as e:
+                raise DataLoss(f"container {self.id}: unreadable {STATE_FILE}: {e}")
         return self._state
 
     def has_state(self) -> bool:

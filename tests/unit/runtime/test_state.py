@@ -64,3 +64,18 @@ def test_oci_state_document(tmp_path: Any) -> None:
 def test_bad_ids(bad: str) -> None:
     with pytest.raises(InvalidArgument):
         validate_id(bad)
+
+
+def test_corrupt_state(tmp_path: Any) -> None:
+    from sampan.errdefs import DataLoss
+    from sampan.runtime.manage import delete
+
+    c = Container.create_dir(str(tmp_path), "bad")
+    with open(os.path.join(c.dir, "state.json"), "w") as f:
+        f.write("{not json")
+    with pytest.raises(DataLoss, match="unreadable state.json"):
+        Container.load(str(tmp_path), "bad").status()
+    with pytest.raises(DataLoss):
+        delete(Container.load(str(tmp_path), "bad"))
+    delete(Container.load(str(tmp_path), "bad"), force=True)
+    assert list_ids(str(tmp_path)) == []
