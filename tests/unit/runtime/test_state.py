@@ -73,7 +73,7 @@ def test_corrupt_state(tmp_path: Any) -> None:
     c = Container.create_dir(str(tmp_path), "bad")
     with open(os.path.join(c.dir, "state.json"), "w") as f:
         f.write("{not json")
-    with pytest.raises(DataLoss, match="unreadable state.json"):
+    with pytest.raises(DataLoss, match=r"unreadable state\.json"):
         Container.load(str(tmp_path), "bad").status()
     with pytest.raises(DataLoss):
         delete(Container.load(str(tmp_path), "bad"))
