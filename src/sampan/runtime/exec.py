@@ -169,8 +169,10 @@ def _child(chan: Channel, cfg: Config, proc: Process, init_pid: int, console_soc
            preserve_fds: int) -> NoReturn:
     try:
         # after setns(mnt) our modules are out of sight: import everything now
-        import sampan.runtime.console
-        import sampan.runtime.process  # noqa: F401
+        import sampan.runtime.process
+
+        if proc.terminal:
+            import sampan.runtime.console  # noqa: F401
 
         sc = s.Syscalls()
         fds: list[tuple[str, int]] = []
@@ -196,12 +198,13 @@ def _child(chan: Channel, cfg: Config, proc: Process, init_pid: int, console_soc
 
 def _grandchild(chan: Channel, sc: s.Syscalls, cfg: Config, proc: Process, console_sock: socket.socket | None,
                 preserve_fds: int) -> NoReturn:
-    from sampan.runtime import console
     from sampan.runtime.process import ProcessSetup
 
     try:
         setup = ProcessSetup(sc, proc, seccomp=cfg.linux.seccomp, personality=cfg.linux.personality)
         if proc.terminal and console_sock is not None:
+            from sampan.runtime import console  # preloaded by _child
+
             os.setsid()
             master, number = console.open_pty("/dev/ptmx")
             if proc.console_size:
