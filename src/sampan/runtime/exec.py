@@ -172,7 +172,9 @@ def _child(chan: Channel, cfg: Config, proc: Process, init_pid: int, console_soc
         import sampan.runtime.process
 
         if proc.terminal:
-            import sampan.runtime.console  # noqa: F401
+            import sampan.runtime.console
+        if cfg.linux.seccomp is not None:
+            sampan.runtime.process.preload_seccomp()
 
         sc = s.Syscalls()
         fds: list[tuple[str, int]] = []

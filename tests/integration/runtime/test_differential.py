@@ -188,6 +188,11 @@ def test_docker_like_config(make_bundle: Callable[..., Bundle], sampan: Runtime,
     out = sampan.ok("run", "-b", b.path, "dockerlike").splitlines()
     assert out[:3] == ["127.0.0.1 localhost", "nameserver 10.0.0.1", "abc123"]
     assert out[3] == "CapBnd:\t00000000a80425fb" and out[4] == "Seccomp:\t2" and out[5] == "devnull-ok"
+    b2 = make_bundle(["sleep", "100"], edit)
+    sampan.ok("run", "-d", "-b", b2.path, "dockerlike-exec")
+    out = sampan.ok("exec", "dockerlike-exec", "grep", "-E", "^(CapBnd|Seccomp):", "/proc/self/status").split()
+    assert out == ["CapBnd:", "00000000a80425fb", "Seccomp:", "2"]
+    sampan.ok("delete", "-f", "dockerlike-exec")
 
 
 def test_exec_into_user_namespace(make_bundle: Callable[..., Bundle], sampan: Runtime, open_dir: str) -> None:
