@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import resource
+import signal  # at the top: reset_signals runs where stdlib files may be out of sight
 
 from sampan.errdefs import InvalidArgument, System
 from sampan.linux import caps
@@ -144,8 +145,6 @@ class ProcessSetup:
 def reset_signals() -> None:
     """Python ignores SIGPIPE and SIGXFSZ at start-up, and ignored signals survive execve: the
     container's process must get them at their defaults, as under runc."""
-    import signal
-
     for sig in (signal.SIGPIPE, signal.SIGXFSZ):
         signal.signal(sig, signal.SIG_DFL)
 
