@@ -22,6 +22,7 @@ class BaseSnapshotter:
 
     driver_name = ""
     driver_key = ""  # what new_snapshotter records in the metadata
+    independent_layers = False  # whether an active snapshot's apply_dir ignores its parent
 
     def __init__(self, root: str) -> None:
         self.root = os.path.abspath(root)
@@ -109,6 +110,17 @@ class BaseSnapshotter:
 
     def commit(self, name: str, key: str) -> None:
         self._meta.commit(name, key)
+
+    def commit_onto(self, name: str, key: str, parent: str | None) -> None:
+        """Commit `key` (prepared without a parent) as a layer on top of committed `parent`.
+        Only drivers with `independent_layers` support it: there a layer's directory does not
+        depend on its parents, so layers can be unpacked in parallel and stacked afterwards."""
+        if not self.independent_layers:
+            raise InvalidArgument(f"the {self.driver_name} driver cannot commit a layer onto another parent")
+        rec = self._active(key)
+        if rec.parent is not None:
+            raise InvalidArgument(f"snapshot {key} already has parent {rec.parent}")
+        self._meta.commit(name, key, onto=(parent,))
 
     def remove(self, key: str) -> None:
         rec = self._meta.delete(key)

@@ -117,20 +117,29 @@ class MetaStore:
                 raise
         return rec
 
-    def commit(self, name: str, key: str) -> None:
+    def commit(self, name: str, key: str, *, onto: tuple[str | None] | None = None) -> None:
+        """Make active `key` the committed `name`; `onto=(parent,)` also sets its parent,
+        which must be committed at this instant (layers unpacked apart from their parents)."""
         with self._mu:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                row = self._db.execute("SELECT kind FROM snapshots WHERE key=?", (key,)).fetchone()
+                row = self._db.execute("SELECT kind, parent FROM snapshots WHERE key=?", (key,)).fetchone()
                 if row is None:
                     raise NotFound(f"snapshot {key} does not exist")
                 if row[0] != "active":
                     raise InvalidArgument(f"snapshot {key} is not active: cannot commit a {row[0]} snapshot")
                 if self._db.execute("SELECT 1 FROM snapshots WHERE key=?", (name,)).fetchone():
                     raise AlreadyExists(f"snapshot {name} already exists")
+                parent = row[1] if onto is None else onto[0]
+                if onto is not None and parent is not None:
+                    prow = self._db.execute("SELECT kind FROM snapshots WHERE key=?", (parent,)).fetchone()
+                    if prow is None:
+                        raise NotFound(f"parent snapshot {parent} does not exist")
+                    if prow[0] != "committed":
+                        raise InvalidArgument(f"parent snapshot {parent} is not committed")
                 self._db.execute(
-                    "UPDATE snapshots SET key=?, kind='committed', created=? WHERE key=?",
-                    (name, time.time(), key),
+                    "UPDATE snapshots SET key=?, kind='committed', created=?, parent=? WHERE key=?",
+                    (name, time.time(), parent, key),
                 )
                 self._db.execute("COMMIT")
             except BaseException:

@@ -18,6 +18,7 @@ from sampan.snapshot.types import Mount
 class OverlaySnapshotter(BaseSnapshotter):
     driver_name = "overlay2"
     driver_key = "overlay"
+    independent_layers = True  # an upper dir holds only its own layer's changes
 
     def __init__(self, root: str) -> None:
         if any(c in os.path.abspath(root) for c in ":,"):

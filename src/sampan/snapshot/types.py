@@ -29,6 +29,9 @@ class Snapshotter(Protocol):
 
     root: str
     driver_name: str
+    #: an active snapshot's apply_dir does not hold its parent's files (overlay upper dirs),
+    #: so it may be prepared without a parent and stacked with `commit_onto` later
+    independent_layers: bool
 
     def prepare(self, key: str, parent: str | None) -> list[Mount]: ...
 
@@ -37,6 +40,8 @@ class Snapshotter(Protocol):
     def mounts(self, key: str) -> list[Mount]: ...
 
     def commit(self, name: str, key: str) -> None: ...
+
+    def commit_onto(self, name: str, key: str, parent: str | None) -> None: ...
 
     def remove(self, key: str) -> None: ...
 

@@ -310,11 +310,11 @@ class ContentWriter:
     def digest(self) -> str:
         return f"{self._hash.name}:{self._hash.hexdigest()}"
 
-    def commit(self) -> str:
-        """Verify and publish the blob; returns its digest. The ingest is gone afterwards."""
+    def verify(self) -> str:
+        """Check size and digest of what was written without publishing it (a blob needed only
+        while it is unpacked); returns the digest. A mismatch aborts the ingest (DataLoss)."""
         if self._fd < 0:
             raise InvalidArgument(f"ingest {self.ref} is closed")
-        os.fsync(self._fd)
         actual = self.digest()
         if self.total is not None and self.offset != self.total:
             self.abort()
@@ -327,6 +327,14 @@ class ContentWriter:
                 f"commit failed for {self.ref}: unexpected commit digest {actual}, "
                 f"expected {self.expected}: failed precondition"
             )
+        return actual
+
+    def commit(self) -> str:
+        """Verify and publish the blob; returns its digest. The ingest is gone afterwards."""
+        if self._fd < 0:
+            raise InvalidArgument(f"ingest {self.ref} is closed")
+        os.fsync(self._fd)
+        actual = self.verify()
         target = self._store._blob_path(actual)
         os.fchmod(self._fd, 0o444)
         os.close(self._fd)

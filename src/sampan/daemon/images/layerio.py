@@ -2,19 +2,44 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
 from sampan.daemon.images.deps import BlobReader
-from sampan.errdefs import SampanError
+from sampan.errdefs import DataLoss, SampanError
 
 CHUNK = 1 << 20
 
 
 class PullCancelled(SampanError):
     """Another layer of the same pull failed; this one stops early."""
+
+
+class Digesting:
+    """A writer that only hashes: verifies a streamed blob that is not stored."""
+
+    def __init__(self, expected: str, size: int) -> None:
+        self.expected, self.size, self.offset = expected, size, 0
+        self._hash = hashlib.new(expected.split(":", 1)[0])
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:
+        n = memoryview(data).nbytes
+        if self.offset + n > self.size:
+            raise DataLoss(f"blob {self.expected}: more data than the expected size {self.size}")
+        self._hash.update(data)
+        self.offset += n
+        return n
+
+    def verify(self) -> str:
+        actual = f"{self._hash.name}:{self._hash.hexdigest()}"
+        if self.offset != self.size:
+            raise DataLoss(f"blob {self.expected}: unexpected size {self.offset}, expected {self.size}")
+        if actual != self.expected:
+            raise DataLoss(f"blob {self.expected}: unexpected digest {actual}: failed precondition")
+        return actual
 
 
 class Tee:

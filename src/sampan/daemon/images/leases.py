@@ -31,3 +31,8 @@ class Leases:
     def held(self, chain: str) -> bool:
         with self.lock:
             return chain in self._held
+
+    def count(self, chain: str) -> int:
+        """How many in-progress pulls rely on `chain`."""
+        with self.lock:
+            return self._held.get(chain, 0)

@@ -18,11 +18,11 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from sampan.daemon.images.deps import ApplyLayer, BlobReader, Content, Registry, Snapshotter
 from sampan.daemon.images.flight import Flights
-from sampan.daemon.images.layerio import Counting, PullCancelled, Tee, diff_size
+from sampan.daemon.images.layerio import Counting, Digesting, PullCancelled, Tee, diff_size
 from sampan.daemon.images.leases import Leases
 from sampan.daemon.images.progress import PullProgress
 from sampan.daemon.images.views import unix_seconds
@@ -45,7 +45,7 @@ class PullLayer:
     chain_id: str
     parent: str | None
     compression: str
-    future: Future[None] | None = field(default=None, repr=False)
+    future: Future[Staged | None] | None = field(default=None, repr=False)
 
     @property
     def short(self) -> str:
@@ -67,6 +67,16 @@ def _check_platform(ref: Reference, want: Platform, config: ImageConfig) -> None
 
 
 @dataclass
+class Staged:
+    """A layer unpacked into an active snapshot and verified, waiting for its in-order commit."""
+
+    key: str  # "" once committed or removed
+    size: int
+    detached: bool  # prepared without its parent (commit_onto stacks it)
+    flight: str = ""  # the `chain:` flight held until the commit ("" when not held)
+
+
+@dataclass
 class PullResult:
     image_id: str
     digest: str
@@ -77,10 +87,12 @@ class Puller:
     def __init__(
         self, *, content: Content, snapshots: Snapshotter, meta: MetadataStore, flights: Flights,
         pool: Executor, apply_layer: ApplyLayer, leases: Leases, max_downloads: int,
+        keep_partial: bool = True,
     ) -> None:
         self.content, self.snapshots, self.meta = content, snapshots, meta
         self.flights, self.pool, self.apply_layer = flights, pool, apply_layer
         self.leases, self.max_downloads = leases, max_downloads
+        self.keep_partial = keep_partial
 
     def pull(self, registry: Registry, ref: Reference, platform: Platform | None,
              out: PullProgress) -> PullResult:
@@ -166,14 +178,19 @@ class Puller:
                 out.status("Waiting", layer.short)
             layer.future = self.pool.submit(self._download, registry, ref, layer, out, cancel)
         try:
-            for layer in todo:
+            for layer in todo:  # commits happen here, in order: a parent always comes first
                 assert layer.future is not None
-                layer.future.result()
-                if not self.committed(layer):
-                    self.flights.run(f"chain:{layer.chain_id}", functools.partial(self._unpack_blob, layer, out))
+                staged = layer.future.result()
+                if staged is not None:
+                    out.update(layer.short, "Extracting", layer.desc.size, layer.desc.size)
+                    self._commit_staged(layer, staged)
+                elif not self.committed(layer):
+                    self._unpack_stored(registry, ref, layer, out, cancel)
                 else:
                     out.update(layer.short, "Extracting", layer.desc.size, layer.desc.size)
                 out.status("Pull complete", layer.short)
+            if self.snapshots.independent_layers:
+                self._drop_blobs(todo)
         except BaseException:
             cancel.set()
             for layer in todo:
@@ -182,35 +199,54 @@ class Puller:
             for layer in todo:
                 if layer.future is not None and not layer.future.cancelled():
                     with contextlib.suppress(BaseException):
-                        layer.future.result()
+                        staged = layer.future.result()
+                        if staged is not None:
+                            self._drop_staged(staged)
             raise
 
     def _download(self, registry: Registry, ref: Reference, layer: PullLayer, out: PullProgress,
-                  cancel: threading.Event) -> None:
-        def work() -> None:
+                  cancel: threading.Event) -> Staged | None:
+        """Fetch one layer: streamed into a staging snapshot when the driver allows (returned,
+        its `chain:` flight still held until the in-order commit), else stored as a blob (None).
+        Flights are taken chain first, then blob, and nothing waits while holding a blob flight."""
+        blob_key, chain_key = f"blob:{layer.desc.digest}", f"chain:{layer.chain_id}"
+
+        def fetch(stream: bool) -> Staged | None:
             if cancel.is_set():
                 raise PullCancelled("pull cancelled")
             if self.committed(layer) or self.content.has(layer.desc.digest):
                 out.status("Download complete", layer.short)
-                return
-            parent_ready = layer.parent is None or self.snapshots.exists(layer.parent)
-            key = f"chain:{layer.chain_id}"
-            if parent_ready and self.flights.try_acquire(key):
-                try:
-                    if not self.committed(layer):
-                        self._fetch(registry, ref, layer, out, cancel, stream=True)
-                finally:
-                    self.flights.release(key)
-            else:
-                self._fetch(registry, ref, layer, out, cancel, stream=False)
+                return None
+            return self._fetch(registry, ref, layer, out, cancel, stream=stream)
 
-        self.flights.run(f"blob:{layer.desc.digest}", work)
+        if not (self.snapshots.independent_layers or layer.parent is None
+                or self.snapshots.exists(layer.parent)):
+            return self.flights.run(blob_key, functools.partial(fetch, False))
+        while not self.flights.try_acquire(chain_key):
+            self.flights.wait(chain_key)  # another pull unpacks this very layer
+        try:
+            staged = self.flights.run(blob_key, functools.partial(fetch, True))
+        except BaseException:
+            self.flights.release(chain_key)
+            raise
+        if staged is None:
+            self.flights.release(chain_key)
+            return None
+        staged.flight = chain_key
+        return staged
 
     def _fetch(self, registry: Registry, ref: Reference, layer: PullLayer, out: PullProgress,
-               cancel: threading.Event, *, stream: bool) -> None:
+               cancel: threading.Event, *, stream: bool = False) -> Staged | None:
+        """Download a layer, streamed into a staging snapshot or stored as a blob first.
+
+        The native driver keeps every layer blob (a later image with this layer on another
+        parent unpacks it again). With overlay a streamed layer's blob is not kept: written
+        as a partial ingest only while it arrives (resume after a crash) when `keep_partial`."""
         desc = layer.desc
+        keep_blob = not self.snapshots.independent_layers
         writer = self.content.writer(layer.ingest_ref, expected=desc.digest, size=desc.size)
         reader: BlobReader | None = None
+        staged: Staged | None = None
         try:
             start = int(writer.offset)
             done = [start]
@@ -219,33 +255,69 @@ class Puller:
                 done[0] += n
                 out.update(layer.short, "Downloading", done[0], desc.size)
 
-            def finish_download() -> None:
-                if reader is not None:
-                    tee.drain()
-                out.status("Verifying Checksum", layer.short)
-                writer.commit()
-                out.status("Download complete", layer.short)
-
             if start < desc.size:
                 reader = registry.open_blob(ref, desc, offset=start)
-            if stream and start == 0 and reader is not None:
-                tee = Tee(reader, writer, on_bytes, cancel)
-                self._unpack(layer, tee, finish_download)  # type: ignore[arg-type]
+            direct = stream and start == 0 and reader is not None
+            store = keep_blob or not direct
+            sink: Any = writer if store or self.keep_partial else Digesting(desc.digest, desc.size)
+            tee = Tee(reader, sink, on_bytes, cancel) if reader is not None else None
+
+            def finish_download() -> None:
+                if tee is not None:
+                    tee.drain()
+                out.status("Verifying Checksum", layer.short)
+                sink.commit() if store else sink.verify()
+                out.status("Download complete", layer.short)
+
+            if direct:
+                staged = self._stage(layer, tee, finish_download)  # type: ignore[arg-type]
             else:
-                if reader is not None:
-                    tee = Tee(reader, writer, on_bytes, cancel)
                 finish_download()
+                if stream:  # resumed from a partial ingest: unpack the stored blob
+                    staged = self._stage_blob(layer, out)
+            writer.abort()  # no-op once committed
         except BaseException:
             writer.abort()
+            if staged is not None:
+                self._drop_staged(staged)
             raise
         finally:
             if reader is not None:
                 reader.close()
         self.meta.add_dist_metadata(desc.digest, layer.diff_id, ref.name)
+        return staged
+
+    def _unpack_stored(self, registry: Registry, ref: Reference, layer: PullLayer, out: PullProgress,
+                       cancel: threading.Event) -> None:
+        """Unpack a layer that was stored as a blob (or fetch it again if a concurrent pull
+        has meanwhile unpacked and dropped that blob without committing this chain)."""
+        for _ in range(3):
+            if self.content.has(layer.desc.digest):
+                with contextlib.suppress(NotFound):
+                    self.flights.run(f"chain:{layer.chain_id}", functools.partial(self._unpack_blob, layer, out))
+                    return
+            else:
+                staged = self._download(registry, ref, layer, out, cancel)
+                if staged is not None:
+                    self._commit_staged(layer, staged)
+            if self.committed(layer):
+                return
+        raise DataLoss(f"layer {layer.desc.digest} vanished while it was being unpacked")
 
     def _unpack_blob(self, layer: PullLayer, out: PullProgress) -> None:
-        if self.committed(layer):
-            return
+        if not self.committed(layer):
+            self._commit_staged(layer, self._stage_blob(layer, out))
+
+    def _drop_blobs(self, layers: list[PullLayer]) -> None:
+        """Layer blobs stored on the way (resumed or blob-first downloads) are not kept once
+        their layers are committed, unless another pull in flight relies on the same layer."""
+        with self.leases.lock:
+            for layer in layers:
+                if self.leases.count(layer.chain_id) <= 1 and self.content.has(layer.desc.digest):
+                    with contextlib.suppress(SampanError):
+                        self.content.delete(layer.desc.digest)
+
+    def _stage_blob(self, layer: PullLayer, out: PullProgress) -> Staged:
         done = [0]
 
         def on_bytes(n: int) -> None:
@@ -256,31 +328,57 @@ class Puller:
 
         try:
             with self.content.open(layer.desc.digest) as f:
-                self._unpack(layer, Counting(f, on_bytes), lambda: None)  # type: ignore[arg-type]
+                staged = self._stage(layer, Counting(f, on_bytes), lambda: None)  # type: ignore[arg-type]
         except SampanError:
             # a blob that cannot be unpacked is of no use to anyone: do not keep it around
             if not any(row.diff_id == layer.diff_id for row in self.meta.layers()):
                 with contextlib.suppress(SampanError):
                     self.content.delete(layer.desc.digest)
             raise
+        return staged
 
-    def _unpack(self, layer: PullLayer, stream: BinaryIO, before_commit: Callable[[], None]) -> None:
-        """Extract into a fresh active snapshot on the parent; commit it under the chain ID."""
+    def _stage(self, layer: PullLayer, stream: BinaryIO, before_verify: Callable[[], None]) -> Staged:
+        """Extract into a fresh active snapshot and verify the diff ID; not committed yet."""
         key = f"extract-{uuid.uuid4().hex[:12]}-{layer.chain_id.split(':', 1)[-1][:12]}"
-        self.snapshots.prepare(key, layer.parent)
+        detached = self.snapshots.independent_layers
+        self.snapshots.prepare(key, None if detached else layer.parent)
         try:
             dest, whiteouts = self.snapshots.apply_dir(key)
             result = self.apply_layer(stream, dest, compression=layer.compression, whiteouts=whiteouts)
-            before_commit()
+            before_verify()
             if result.diff_id != layer.diff_id:
                 raise DataLoss(
                     f"layer {layer.desc.digest} has diff ID {result.diff_id} but the image "
                     f"configuration specifies {layer.diff_id}"
                 )
             size = diff_size(dest) if whiteouts == "overlay" else int(result.size)
-            self.snapshots.commit(layer.chain_id, key)
         except BaseException:
             with contextlib.suppress(Exception):
                 self.snapshots.remove(key)
             raise
-        self.meta.add_layer(LayerRow(layer.chain_id, layer.diff_id, layer.parent, size))
+        return Staged(key, size, detached)
+
+    def _commit_staged(self, layer: PullLayer, staged: Staged) -> None:
+        """Commit a staged layer under its chain ID (its parent is committed by now)."""
+        try:
+            if self.committed(layer):  # someone else got there first
+                self._drop_staged(staged)
+                return
+            if staged.detached:
+                self.snapshots.commit_onto(layer.chain_id, staged.key, layer.parent)
+            else:
+                self.snapshots.commit(layer.chain_id, staged.key)
+            staged.key = ""
+            self.meta.add_layer(LayerRow(layer.chain_id, layer.diff_id, layer.parent, staged.size))
+        finally:
+            self._drop_staged(staged)
+
+    def _drop_staged(self, staged: Staged) -> None:
+        """Remove a staging snapshot not committed and release its flight (idempotent)."""
+        if staged.key:
+            with contextlib.suppress(Exception):
+                self.snapshots.remove(staged.key)
+            staged.key = ""
+        if staged.flight:
+            self.flights.release(staged.flight)
+            staged.flight = ""
