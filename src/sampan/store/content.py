@@ -234,6 +234,7 @@ class ContentWriter:
         self._dir = ingest_dir
         self._lock_fd = store._acquire(ref, ingest_dir)
         self._fd = -1
+        self._unhashed = False
         try:
             self._open_ingest()
         except BaseException:
@@ -286,6 +287,17 @@ class ContentWriter:
         self.offset += n
         return n
 
+    def write_unhashed(self, data: bytes | bytearray | memoryview) -> int:
+        """Append bytes that the caller digests itself (a partial ingest kept only to resume
+        a later download); this writer can then no longer verify or commit."""
+        if self._fd < 0:
+            raise InvalidArgument(f"ingest {self.ref} is closed")
+        self._unhashed = True
+        _write_all(self._fd, data)
+        n = memoryview(data).nbytes
+        self.offset += n
+        return n
+
     def write_from(self, stream: BinaryIO, chunk: int = _CHUNK) -> int:
         """Copy `stream` to EOF in large chunks through one reusable buffer; returns bytes copied."""
         buf = bytearray(chunk)
@@ -315,6 +327,8 @@ class ContentWriter:
         while it is unpacked); returns the digest. A mismatch aborts the ingest (DataLoss)."""
         if self._fd < 0:
             raise InvalidArgument(f"ingest {self.ref} is closed")
+        if self._unhashed:
+            raise InvalidArgument(f"ingest {self.ref} was written unhashed: it cannot be verified here")
         actual = self.digest()
         if self.total is not None and self.offset != self.total:
             self.abort()

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from sampan.archive import apply_layer
+from sampan.errdefs import NotFound
 from sampan.snapshot import Snapshotter, mount_all, new_snapshotter, unmount_all
 from sampan.snapshot.mount import is_mounted
 from tests.support.images import Entry, compress, tar_bytes
@@ -194,5 +195,30 @@ def test_native_copy_preserves_everything(tmp_path: Path) -> None:
         assert (d.st_uid, d.st_gid, d.st_mode & 0o7777, int(d.st_mtime)) == (7, 8, 0o1777, 1_234_567_890)
         sn.remove("c")
         sn.remove("L")
+    finally:
+        sn.close()
+
+
+def test_layers_unpacked_apart_then_stacked(tmp_path: Path, target: str) -> None:
+    """overlay: all layers unpacked at once without parents, committed onto them in order."""
+    sn = new_snapshotter(str(tmp_path / "detached"), "overlay")
+    try:
+        assert sn.independent_layers
+        for i, entries in reversed(list(enumerate(LAYERS))):  # unpack order does not matter
+            sn.prepare(f"extract-{i}", None)
+            path, whiteouts = sn.apply_dir(f"extract-{i}")
+            apply_layer(io.BytesIO(tar_bytes(entries)), path, compression="", whiteouts=whiteouts)
+        with pytest.raises(NotFound):  # the parent must be committed first
+            sn.commit_onto("layer1", "extract-1", "layer0")
+        parent = None
+        for i in range(len(LAYERS)):
+            sn.commit_onto(f"layer{i}", f"extract-{i}", parent)
+            parent = f"layer{i}"
+        assert sn.stat("layer2").parent == "layer1"
+        mount_all(sn.view("check", "layer2"), target)
+        try:
+            _check_merged(target)
+        finally:
+            unmount_all(target)
     finally:
         sn.close()

@@ -228,9 +228,28 @@ def test_overlay_option_page_limit(tmp_path: Path) -> None:
 
 def test_driver_status(tmp_path: Path) -> None:
     o = new_snapshotter(str(tmp_path / "o"), "overlay")
-    status = dict(o.driver_status())  # type: ignore[attr-defined]
+    status = dict(o.driver_status())
     assert status["Backing Filesystem"] and status["Supports d_type"] == "true"
     o.close()
     n = new_snapshotter(str(tmp_path / "n"), "native")
-    assert n.driver_status() == []  # type: ignore[attr-defined]
+    assert n.driver_status() == []
     n.close()
+
+
+def test_commit_onto_needs_an_independent_driver(sn: Snapshotter) -> None:
+    _layer(sn, "base", None, [Entry("a", data=b"1")])
+    sn.prepare("extract-top", None)
+    if not sn.independent_layers:  # native copies the parent at prepare: no late stacking
+        with pytest.raises(InvalidArgument):
+            sn.commit_onto("top", "extract-top", "base")
+        return
+    with pytest.raises(NotFound):
+        sn.commit_onto("top", "extract-top", "missing")
+    sn.prepare("extract-other", "base")
+    with pytest.raises(InvalidArgument):  # only a key prepared without a parent
+        sn.commit_onto("other", "extract-other", "base")
+    sn.commit_onto("top", "extract-top", "base")
+    info = sn.stat("top")
+    assert (info.parent, info.kind) == ("base", "committed")
+    with pytest.raises(Conflict):
+        sn.remove("base")

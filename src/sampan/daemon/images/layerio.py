@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
@@ -12,6 +13,8 @@ from sampan.daemon.images.deps import BlobReader
 from sampan.errdefs import DataLoss, SampanError
 
 CHUNK = 1 << 20
+FAST_LINK = 100e6  # bytes/s above which a streamed layer is not kept as a partial ingest
+PROBE_BYTES = 4 << 20  # bytes seen before the link speed is judged
 
 
 class PullCancelled(SampanError):
@@ -40,6 +43,33 @@ class Digesting:
         if actual != self.expected:
             raise DataLoss(f"blob {self.expected}: unexpected digest {actual}: failed precondition")
         return actual
+
+
+class ResumableDigesting(Digesting):
+    """Digests a streamed blob and also keeps it as a partial ingest (for resuming after a
+    crash) while the download is slow; on a fast link the ingest is dropped at once, since
+    writing it costs more CPU than fetching the layer again would."""
+
+    def __init__(self, expected: str, size: int, writer: Any, *, fast: float = FAST_LINK,
+                 probe: int = PROBE_BYTES) -> None:
+        super().__init__(expected, size)
+        self._writer: Any = writer
+        self._fast, self._probe = fast, probe
+        self._start = time.monotonic()
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:
+        n = super().write(data)
+        if self._writer is not None:
+            if self.offset >= self._probe and self.offset / max(time.monotonic() - self._start, 1e-6) > self._fast:
+                self._writer.abort()
+                self._writer = None
+            else:
+                self._writer.write_unhashed(data)
+        return n
+
+    @property
+    def keeping(self) -> bool:
+        return self._writer is not None
 
 
 class Tee:

@@ -22,7 +22,7 @@ from typing import Any, BinaryIO
 
 from sampan.daemon.images.deps import ApplyLayer, BlobReader, Content, Registry, Snapshotter
 from sampan.daemon.images.flight import Flights
-from sampan.daemon.images.layerio import Counting, Digesting, PullCancelled, Tee, diff_size
+from sampan.daemon.images.layerio import FAST_LINK, Counting, PullCancelled, ResumableDigesting, Tee, diff_size
 from sampan.daemon.images.leases import Leases
 from sampan.daemon.images.progress import PullProgress
 from sampan.daemon.images.views import unix_seconds
@@ -87,12 +87,12 @@ class Puller:
     def __init__(
         self, *, content: Content, snapshots: Snapshotter, meta: MetadataStore, flights: Flights,
         pool: Executor, apply_layer: ApplyLayer, leases: Leases, max_downloads: int,
-        keep_partial: bool = True,
+        fast_link: float = FAST_LINK,
     ) -> None:
         self.content, self.snapshots, self.meta = content, snapshots, meta
         self.flights, self.pool, self.apply_layer = flights, pool, apply_layer
         self.leases, self.max_downloads = leases, max_downloads
-        self.keep_partial = keep_partial
+        self.fast_link = fast_link  # see ResumableDigesting
 
     def pull(self, registry: Registry, ref: Reference, platform: Platform | None,
              out: PullProgress) -> PullResult:
@@ -240,8 +240,8 @@ class Puller:
         """Download a layer, streamed into a staging snapshot or stored as a blob first.
 
         The native driver keeps every layer blob (a later image with this layer on another
-        parent unpacks it again). With overlay a streamed layer's blob is not kept: written
-        as a partial ingest only while it arrives (resume after a crash) when `keep_partial`."""
+        parent unpacks it again). With overlay a streamed layer's blob is not kept; on a slow
+        link it is written as a partial ingest while it arrives, to resume after a crash."""
         desc = layer.desc
         keep_blob = not self.snapshots.independent_layers
         writer = self.content.writer(layer.ingest_ref, expected=desc.digest, size=desc.size)
@@ -259,7 +259,9 @@ class Puller:
                 reader = registry.open_blob(ref, desc, offset=start)
             direct = stream and start == 0 and reader is not None
             store = keep_blob or not direct
-            sink: Any = writer if store or self.keep_partial else Digesting(desc.digest, desc.size)
+            sink: Any = writer
+            if not store:
+                sink = ResumableDigesting(desc.digest, desc.size, writer, fast=self.fast_link)
             tee = Tee(reader, sink, on_bytes, cancel) if reader is not None else None
 
             def finish_download() -> None:
