@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from .devices import DEFAULT_ALLOWED
 from .layout import Layout, detect, own_cgroups
-from .manager import CgroupManager, DeviceAttacher, build, inner_path
+from .manager import CgroupManager, build, inner_path
 from .validate import validate_resources
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time counts)
+if TYPE_CHECKING:
+    from .manager import DeviceAttacher
 
 __all__ = ["DEFAULT_ALLOWED", "CgroupManager", "Layout", "new_manager", "validate_resources"]
 

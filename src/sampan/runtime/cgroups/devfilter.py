@@ -10,7 +10,10 @@ cgroup inherits from its parent), so a policy normally starts with a deny-all ru
 from __future__ import annotations
 
 import struct
-from typing import Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time counts)
+if TYPE_CHECKING:
+    from typing import Any
 
 _INSN = struct.Struct("<BBhi")
 # eBPF opcodes

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time counts)
+if TYPE_CHECKING:
+    from typing import Any
 
 # runc appends these after a spec's own rules so a container always has its basic device nodes
 # (null, zero, full, random, urandom, tty, ptmx, /dev/pts/*) and may mknod anything.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+import sys
 
 from sampan import errdefs
 
@@ -69,3 +70,11 @@ def read_keyed(path: str) -> dict[str, int]:
 
 def exists(path: str) -> bool:
     return os.path.exists(path)
+
+
+def debug(logger: str, msg: str, *args: object) -> None:
+    """A debug log line, without importing logging (start-up time): unless something imported
+    and configured logging already (`--debug` does), a debug line would go nowhere anyway."""
+    logging = sys.modules.get("logging")
+    if logging is not None:
+        logging.getLogger(logger).debug(msg, *args)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 import posixpath
-from dataclasses import dataclass, field
 
 from sampan import errdefs
+from sampan.runtime.record import Record
 
 V1_CONTROLLERS = frozenset(
     {"cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "net_cls", "net_prio", "blkio",
@@ -19,8 +19,7 @@ V1_CONTROLLERS = frozenset(
 MODES = ("v1", "v2", "hybrid")
 
 
-@dataclass(frozen=True)
-class Layout:
+class Layout(Record):
     """Mount points of the hierarchies in use.
 
     `v1` maps a controller name (or "name=systemd") to its hierarchy's mount point; `unified` is
@@ -29,7 +28,7 @@ class Layout:
 
     mode: str
     root: str
-    v1: dict[str, str] = field(default_factory=dict)
+    v1: dict[str, str] = {}
     unified: str | None = None
 
 

@@ -8,28 +8,28 @@ set for a controller the machine lacks is an error; zero or unset values are ski
 from __future__ import annotations
 
 import errno
-import logging
 import os
 import posixpath
-import signal
 import time
-from collections.abc import Callable
-from typing import Any
 
 from sampan import errdefs
 
-from . import fsutil, stats, v1, v2
+from . import fsutil, v1, v2
 from .devices import DEFAULT_ALLOWED
 from .layout import Layout
 
-log = logging.getLogger(__name__)
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time counts)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    DeviceAttacher = Callable[[str, bytes], None]
 
 # v1 hierarchies looked at for the process list, best first.
 _PROCS_ORDER = ("pids", "freezer", "memory", "cpu", "cpuacct", "cpuset", "devices", "blkio", "name=systemd")
 _V2_CONTROLLER = {"blkio": "io"}  # v1 name -> v2 name where they differ
 
-
-DeviceAttacher = Callable[[str, bytes], None]
+_SIGKILL = 9
 
 
 def attach_device_program(cgroup_dir: str, program: bytes) -> None:
@@ -129,7 +129,7 @@ class CgroupManager:
             try:
                 fsutil.write(os.path.join(parent, "cgroup.subtree_control"), f"+{name}")
             except errdefs.SampanError as exc:
-                log.debug("cannot enable %s in %s: %s", name, parent, exc)
+                fsutil.debug(__name__, "cannot enable %s in %s: %s", name, parent, exc)
 
     def apply(self, pid: int) -> None:
         """Move a process into the cgroup in every hierarchy."""
@@ -186,12 +186,12 @@ class CgroupManager:
             if "net_cls" in self._v1:
                 v1.set_net_cls(self._v1["net_cls"], net["classID"])
             else:
-                log.debug("network.classID ignored: no net_cls cgroup controller")
+                fsutil.debug(__name__, "network.classID ignored: no net_cls cgroup controller")
         if net.get("priorities"):
             if "net_prio" in self._v1:
                 v1.set_net_prio(self._v1["net_prio"], net["priorities"])
             else:
-                log.debug("network.priorities ignored: no net_prio cgroup controller")
+                fsutil.debug(__name__, "network.priorities ignored: no net_prio cgroup controller")
 
     def _set_devices(self, rules: list[dict[str, Any]]) -> None:
         if "devices" in self._v1:
@@ -199,7 +199,7 @@ class CgroupManager:
         elif self._unified:
             self._set_v2_devices(rules)
         else:
-            log.debug("device rules ignored: no devices cgroup controller")
+            fsutil.debug(__name__, "device rules ignored: no devices cgroup controller")
 
     def _set_v2_devices(self, rules: list[dict[str, Any]]) -> None:
         """v2 has no device files: compile the rules to eBPF and attach it to the cgroup."""
@@ -268,10 +268,10 @@ class CgroupManager:
                     found.add(int(line))
         return sorted(found)
 
-    def kill_all(self, sig: int = signal.SIGKILL) -> None:
+    def kill_all(self, sig: int = _SIGKILL) -> None:
         """Signal every process, frozen first so none can fork away between listing and signalling."""
         kill_file = os.path.join(self._unified, "cgroup.kill") if self._unified else ""
-        if sig == signal.SIGKILL and not self._v1 and kill_file and fsutil.exists(kill_file):
+        if sig == _SIGKILL and not self._v1 and kill_file and fsutil.exists(kill_file):
             fsutil.write(kill_file, 1)
             return
         can_freeze = "freezer" in self._v1 or bool(self._unified)
@@ -287,11 +287,13 @@ class CgroupManager:
                         raise
         finally:
             # A paused container stays paused, unless the signal can only act once thawed.
-            if can_freeze and (not was_frozen or sig == signal.SIGKILL):
+            if can_freeze and (not was_frozen or sig == _SIGKILL):
                 self.thaw()
 
     def stats(self) -> dict[str, Any]:
         """Usage in the shape documented in `sampan.runtime.cgroups.stats`."""
+        from . import stats
+
         out: dict[str, Any] = {}
         if self._unified:
             out.update(stats.v2_stats(self._unified, self._v2_controllers()))

@@ -11,9 +11,12 @@ Keys (missing controllers leave their section out; None means unlimited or unkno
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from . import fsutil
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time counts)
+if TYPE_CHECKING:
+    from typing import Any
 
 _UNLIMITED_V1 = 1 << 62  # v1 reports "no limit" as a page-rounded LONG_MAX
 

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import errno
-import logging
 import os
 import time
-from typing import Any
 
 from sampan import errdefs
 
 from . import fsutil
 from .devices import v1_rules
 
-log = logging.getLogger(__name__)
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time counts)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _set(value: Any) -> bool:
@@ -48,13 +48,13 @@ def set_memory(path: str, mem: dict[str, Any]) -> None:
     if mem.get("reservation"):
         fsutil.write(os.path.join(path, "memory.soft_limit_in_bytes"), mem["reservation"])
     if mem.get("kernel"):
-        log.debug("memory.kernel is deprecated by the kernel and ignored")
+        fsutil.debug(__name__, "memory.kernel is deprecated by the kernel and ignored")
     if mem.get("kernelTCP"):
         tcp = os.path.join(path, "memory.kmem.tcp.limit_in_bytes")
         if fsutil.exists(tcp):
             fsutil.write(tcp, mem["kernelTCP"])
         else:
-            log.debug("memory.kernelTCP ignored: %s is missing", tcp)
+            fsutil.debug(__name__, "memory.kernelTCP ignored: %s is missing", tcp)
     if _set(mem.get("swappiness")):
         fsutil.write(os.path.join(path, "memory.swappiness"), mem["swappiness"])
     if mem.get("disableOOMKiller"):

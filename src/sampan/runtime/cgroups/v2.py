@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import logging
 import os
-from typing import Any
 
 from sampan import errdefs
 
 from . import fsutil
 from .v1 import pids_value
 
-log = logging.getLogger(__name__)
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time counts)
+if TYPE_CHECKING:
+    from typing import Any
 
 _IO_MAX_KEYS = {
     "throttleReadBpsDevice": "rbps",
@@ -67,7 +67,7 @@ def set_memory(path: str, mem: dict[str, Any]) -> None:
         fsutil.write(os.path.join(path, "memory.low"), _max(mem["reservation"]))
     for key in ("kernel", "kernelTCP", "swappiness", "disableOOMKiller"):
         if mem.get(key):
-            log.debug("memory.%s has no cgroup v2 equivalent and is ignored", key)
+            fsutil.debug(__name__, "memory.%s has no cgroup v2 equivalent and is ignored", key)
 
 
 def set_cpu(path: str, cpu: dict[str, Any]) -> None:
@@ -101,7 +101,7 @@ def set_io(path: str, bio: dict[str, Any]) -> None:
         else:
             fsutil.write(os.path.join(path, "io.weight"), f"default {blkio_to_io_weight(bio['weight'])}")
     if bio.get("leafWeight"):
-        log.debug("blockIO.leafWeight has no cgroup v2 equivalent and is ignored")
+        fsutil.debug(__name__, "blockIO.leafWeight has no cgroup v2 equivalent and is ignored")
     for dev in bio.get("weightDevice") or []:
         if dev.get("weight"):
             pair = f"{dev['major']}:{dev['minor']}"
