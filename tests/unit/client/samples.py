@@ -5,7 +5,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
-NOW = int(time.time())
+
+def _now() -> int:
+    """Evaluated per test, so relative ages ("About a minute ago") hold however long the run is."""
+    return int(time.time())
+
 BUSYBOX_ID = "sha256:" + "a4" * 32
 APP_ID = "sha256:" + "5e" * 32
 DANGLING_ID = "sha256:" + "0d" * 32
@@ -16,12 +20,12 @@ LAYER = "a46fbb00284b"
 def images() -> list[dict[str, Any]]:
     return [
         {"Id": APP_ID, "ParentId": "", "RepoTags": ["localhost:5000/team/app:v1", "app:latest"],
-         "RepoDigests": ["localhost:5000/team/app@sha256:" + "aa" * 32], "Created": NOW - 2 * 3600,
+         "RepoDigests": ["localhost:5000/team/app@sha256:" + "aa" * 32], "Created": _now() - 2 * 3600,
          "Size": 12_345_678, "SharedSize": -1, "VirtualSize": 12_345_678, "Labels": {}, "Containers": -1},
         {"Id": BUSYBOX_ID, "ParentId": "", "RepoTags": ["busybox:latest"],
-         "RepoDigests": [f"busybox@{BUSYBOX_DIGEST}"], "Created": NOW - 3 * 7 * 86400,
+         "RepoDigests": [f"busybox@{BUSYBOX_DIGEST}"], "Created": _now() - 3 * 7 * 86400,
          "Size": 4_261_550, "SharedSize": -1, "Labels": None, "Containers": -1},
-        {"Id": DANGLING_ID, "ParentId": "", "RepoTags": [], "RepoDigests": [], "Created": NOW - 90,
+        {"Id": DANGLING_ID, "ParentId": "", "RepoTags": [], "RepoDigests": [], "Created": _now() - 90,
          "Size": 999, "SharedSize": -1, "Labels": {}, "Containers": -1},
     ]
 
@@ -40,9 +44,9 @@ def inspect_busybox() -> dict[str, Any]:
 
 def history() -> list[dict[str, Any]]:
     return [
-        {"Id": BUSYBOX_ID, "Created": NOW - 3600, "CreatedBy": '/bin/sh -c #(nop)  CMD ["sh"]',
+        {"Id": BUSYBOX_ID, "Created": _now() - 3600, "CreatedBy": '/bin/sh -c #(nop)  CMD ["sh"]',
          "Tags": ["busybox:latest"], "Size": 0, "Comment": ""},
-        {"Id": "<missing>", "Created": NOW - 7200,
+        {"Id": "<missing>", "Created": _now() - 7200,
          "CreatedBy": "/bin/sh -c #(nop) ADD file:7e9002edaafd4e4579b65c8f0aaabde1aeb7fd3f8d95579f7 in / ",
          "Tags": None, "Size": 4_261_550, "Comment": "buildkit.dockerfile.v0"},
     ]
