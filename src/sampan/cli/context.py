@@ -28,9 +28,11 @@ class Cli:
 
     def client(self) -> APIClient:
         if self._client is None:
+            from sampan.cli.autostart import ensure_daemon
             from sampan.client.api import APIClient
 
             self._client = APIClient(self.host)
+            ensure_daemon(self._client.host, self.err)
         return self._client
 
     def config(self) -> dict[str, Any]:

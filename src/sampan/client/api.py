@@ -63,7 +63,7 @@ class APIClient:
 
     def __init__(self, host: str | None = None, *, version: str | None = None,
                  timeout: float | None = None) -> None:
-        self.host = host or os.environ.get("DOCKER_HOST") or DEFAULT_HOST
+        self.host = host or os.environ.get("SAMPAN_HOST") or os.environ.get("DOCKER_HOST") or DEFAULT_HOST
         self.address = parse_host(self.host)
         self._conn = Connection(self.address, timeout)
         self._version = version or os.environ.get("DOCKER_API_VERSION") or None
