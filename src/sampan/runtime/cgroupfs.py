@@ -40,24 +40,42 @@ def own_cgroup_paths(pid: str = "self") -> dict[str, str]:
     return out
 
 
-def prime_migration_lock() -> int:
-    """Fork a helper that moves itself into the cgroup it is already in; returns its pid (0 if
-    the fork failed). Why: moving a task between cgroups takes a global lock whose first writer
-    after a quiet spell waits for an RCU grace period (8-15 ms here); writers in the next ~10 ms
-    go through at once. The helper pays that wait while create parses config and loads the
-    cgroup manager, so the real move of the container init is fast. Harmless if it fails."""
-    try:
-        pid = os.fork()
-    except OSError:
-        return 0
-    if pid:
-        return pid
-    try:
-        for _name, mountpoint, key in host_hierarchies():
-            if key:
-                own = own_cgroup_paths().get(key, "/")
-                with open(os.path.join(mountpoint, own.lstrip("/"), "cgroup.procs"), "w") as f:
-                    f.write("0")
-                break
-    finally:
-        os._exit(0)
+class MigrationPrimer:
+    """Moves a thread of ours into the cgroup it is already in, in the background.
+
+    Why: moving a task between cgroups takes a global lock whose first writer after a quiet
+    spell waits for an RCU grace period (8-15 ms here), holding the cgroup mutex meanwhile (so
+    a cgroup mkdir waits too); writers in the next ~10 ms go through at once. Started first
+    thing by create/run/exec, the wait overlaps their imports and config parsing, and the real
+    moves of the container's processes are fast. A thread rather than a process: no fork.
+    Harmless if it fails. wait() before forking: no thread may be running then."""
+
+    __slots__ = ("_done",)
+
+    def __init__(self) -> None:
+        import _thread
+
+        self._done = _thread.allocate_lock()
+        self._done.acquire()
+        try:
+            _thread.start_new_thread(self._prime, ())
+        except RuntimeError:
+            self._done.release()
+
+    def _prime(self) -> None:
+        try:
+            for _name, mountpoint, key in host_hierarchies():
+                if key:
+                    own = own_cgroup_paths().get(key, "/")
+                    with open(os.path.join(mountpoint, own.lstrip("/"), "cgroup.procs"), "w") as f:
+                        f.write("0")
+                    break
+        except Exception:
+            pass
+        finally:
+            self._done.release()
+
+    def wait(self) -> None:
+        """Returns once the thread has done its move (or given up)."""
+        with self._done:
+            pass

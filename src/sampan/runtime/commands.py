@@ -32,16 +32,23 @@ def _load(root: str, cid: str) -> Any:
 
 
 def cmd_create(root: str, opts: dict[str, Any], pos: list[str]) -> int:
+    from sampan.runtime.cgroupfs import MigrationPrimer
+
+    primer = MigrationPrimer()  # first: its kernel wait overlaps all that follows (see there)
     from sampan.runtime.create import create
 
-    create(root, pos[0], _create_opts(opts, detach=True))
+    create(root, pos[0], _create_opts(opts, detach=True), primer=primer)
     return 0
 
 
 def cmd_run(root: str, opts: dict[str, Any], pos: list[str]) -> int:
+    from sampan.runtime.cgroupfs import MigrationPrimer
+
+    primer = MigrationPrimer()  # first: its kernel wait overlaps all that follows (see there)
     from sampan.runtime.run import run
 
-    return run(root, pos[0], _create_opts(opts, detach=bool(opts.get("detach"))), keep=bool(opts.get("keep")))
+    return run(root, pos[0], _create_opts(opts, detach=bool(opts.get("detach"))), keep=bool(opts.get("keep")),
+               primer=primer)
 
 
 def cmd_start(root: str, opts: dict[str, Any], pos: list[str]) -> int:
@@ -99,6 +106,16 @@ def cmd_delete(root: str, opts: dict[str, Any], pos: list[str]) -> int:
 
 
 def cmd_exec(root: str, opts: dict[str, Any], pos: list[str]) -> int:
+    from sampan.runtime.cgroupfs import MigrationPrimer
+
+    primer = MigrationPrimer()  # first: its kernel wait overlaps all that follows (see there)
+    try:
+        return _exec(root, opts, pos, primer)
+    finally:
+        primer.wait()
+
+
+def _exec(root: str, opts: dict[str, Any], pos: list[str], primer: Any) -> int:
     from sampan.runtime.config_state import config_of
     from sampan.runtime.exec import ExecOptions, exec_process
 
@@ -121,7 +138,7 @@ def cmd_exec(root: str, opts: dict[str, Any], pos: list[str]) -> int:
         caps=tuple(opts.get("cap", [])), no_new_privs=bool(opts.get("no_new_privs")),
         preserve_fds=int(opts.get("preserve_fds") or 0), ignore_paused=bool(opts.get("ignore_paused")),
     )
-    return exec_process(c, cfg, eo)
+    return exec_process(c, cfg, eo, primer)
 
 
 def cmd_ps(root: str, opts: dict[str, Any], pos: list[str]) -> int:

@@ -15,6 +15,7 @@ import time
 
 from sampan.errdefs import InvalidArgument, System
 from sampan.linux import syscalls as s
+from sampan.runtime.cgroupfs import MigrationPrimer
 from sampan.runtime.config import Config, load_bundle
 from sampan.runtime.record import Record
 from sampan.runtime.state import Container, ContainerState, proc_start_time, rfc3339_now
@@ -59,22 +60,19 @@ def validate_for_create(cfg: Config, opts: CreateOptions) -> None:
         validate(cfg.linux.seccomp)
 
 
-def create(root: str, cid: str, opts: CreateOptions, cfg: Config | None = None) -> Container:
-    """Create container `cid` from opts.bundle (cfg: that bundle's config, if already loaded)."""
-    from sampan.runtime.cgroupfs import prime_migration_lock
-
-    helper = prime_migration_lock()
+def create(root: str, cid: str, opts: CreateOptions, cfg: Config | None = None,
+           primer: MigrationPrimer | None = None) -> Container:
+    """Create container `cid` from opts.bundle (cfg: that bundle's config, if already loaded;
+    primer: started by the caller as early as it could, see cgroupfs.MigrationPrimer)."""
+    if primer is None:
+        primer = MigrationPrimer()
     try:
-        return _create(root, cid, opts, cfg)
+        return _create(root, cid, opts, cfg, primer)
     finally:
-        if helper:
-            try:
-                os.waitpid(helper, 0)
-            except ChildProcessError:
-                pass
+        primer.wait()
 
 
-def _create(root: str, cid: str, opts: CreateOptions, cfg: Config | None) -> Container:
+def _create(root: str, cid: str, opts: CreateOptions, cfg: Config | None, primer: MigrationPrimer) -> Container:
     bundle = os.path.abspath(opts.bundle)
     if cfg is None:
         cfg = load_bundle(bundle)
@@ -88,6 +86,7 @@ def _create(root: str, cid: str, opts: CreateOptions, cfg: Config | None) -> Con
         os.mkfifo(c.fifo, 0o622)
         os.chmod(c.fifo, 0o622)
         mgr = new_manager(cfg.linux.cgroups_path, cid)
+        primer.wait()  # its move holds the cgroup mutex: our mkdirs would wait anyway; no fork before
         mgr.create()
         child, init_pid = _spawn(c, cfg, opts, mgr, bundle)
         st = ContainerState(

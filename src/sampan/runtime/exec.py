@@ -14,6 +14,7 @@ import os
 
 from sampan.errdefs import Conflict, InvalidArgument, System
 from sampan.linux import syscalls as s
+from sampan.runtime.cgroupfs import MigrationPrimer
 from sampan.runtime.config import NAMESPACES, NS_PROC_NAME, Config, Process, User
 from sampan.runtime.config_linux import parse_process
 from sampan.runtime.init import describe
@@ -79,21 +80,17 @@ def build_process(cfg: Config, opts: ExecOptions) -> Process:
                    no_new_privileges=base.no_new_privileges or opts.no_new_privs)
 
 
-def exec_process(c: Container, cfg: Config, opts: ExecOptions) -> int:
-    from sampan.runtime.cgroupfs import prime_migration_lock
-
-    helper = prime_migration_lock()  # see there: overlaps a grace period with our set-up
+def exec_process(c: Container, cfg: Config, opts: ExecOptions, primer: MigrationPrimer | None = None) -> int:
+    """primer: started by the caller as early as it could (see cgroupfs.MigrationPrimer)."""
+    if primer is None:
+        primer = MigrationPrimer()
     try:
-        return _exec(c, cfg, opts)
+        return _exec(c, cfg, opts, primer)
     finally:
-        if helper:
-            try:
-                os.waitpid(helper, 0)
-            except ChildProcessError:  # reaped by wait_exit's waitpid(-1)
-                pass
+        primer.wait()
 
 
-def _exec(c: Container, cfg: Config, opts: ExecOptions) -> int:
+def _exec(c: Container, cfg: Config, opts: ExecOptions, primer: MigrationPrimer) -> int:
     from sampan.runtime.cgroups import new_manager
     from sampan.runtime.create import write_pid_file
     from sampan.runtime.run import wait_exit
@@ -118,6 +115,7 @@ def _exec(c: Container, cfg: Config, opts: ExecOptions) -> int:
         from sampan.runtime.ttyproxy import socket_pair
 
         console_sock, peer = socket_pair()
+    primer.wait()  # no fork while its thread runs
     pid = os.fork()
     if pid == 0:
         parent.close()

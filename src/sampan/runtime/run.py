@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import signal
 
+from sampan.runtime.cgroupfs import MigrationPrimer
 from sampan.runtime.create import FORWARDED, CreateOptions, create
 from sampan.runtime.start import start
 from sampan.runtime.state import Container
@@ -37,20 +38,26 @@ def wait_exit(pid: int) -> int:
             signal.signal(sig, handler)
 
 
-def run(root: str, cid: str, opts: CreateOptions, keep: bool = False) -> int:
+def run(root: str, cid: str, opts: CreateOptions, keep: bool = False, primer: MigrationPrimer | None = None) -> int:
     """Exit code of the container (128+signal if killed); with keep, it stays (stopped) for delete."""
     from sampan.runtime.config import load_bundle
     from sampan.runtime.manage import delete
 
-    cfg = load_bundle(os.path.abspath(opts.bundle))
+    if primer is None:
+        primer = MigrationPrimer()
     peer = None
-    if not opts.detach and not opts.console_socket and cfg.process is not None and cfg.process.terminal:
-        from sampan.runtime.ttyproxy import socket_pair
-
-        theirs, peer = socket_pair()
-        opts = opts._replace(console=theirs)
     try:
-        c = create(root, cid, opts, cfg)
+        cfg = load_bundle(os.path.abspath(opts.bundle))
+        if not opts.detach and not opts.console_socket and cfg.process is not None and cfg.process.terminal:
+            from sampan.runtime.ttyproxy import socket_pair
+
+            theirs, peer = socket_pair()
+            opts = opts._replace(console=theirs)
+    except BaseException:
+        primer.wait()  # no thread may outlive us
+        raise
+    try:
+        c = create(root, cid, opts, cfg, primer)
     finally:
         if opts.console is not None:
             opts.console.close()
