@@ -86,6 +86,7 @@ def _create(root: str, cid: str, opts: CreateOptions, cfg: Config | None, primer
         os.mkfifo(c.fifo, 0o622)
         os.chmod(c.fifo, 0o622)
         mgr = new_manager(cfg.linux.cgroups_path, cid)
+        _preload(cfg)
         primer.wait()  # its move holds the cgroup mutex: our mkdirs would wait anyway; no fork before
         mgr.create()
         child, init_pid = _spawn(c, cfg, opts, mgr, bundle)
@@ -103,6 +104,14 @@ def _create(root: str, cid: str, opts: CreateOptions, cfg: Config | None, primer
         _undo(c, mgr, child, init_pid)
         raise
     return c
+
+
+def _preload(cfg: Config) -> None:
+    """Import what _spawn and the init stages need now: while the primer waits in the kernel
+    this costs nothing, and the forked stages find it all loaded."""
+    from sampan.runtime import hooks, init, sync  # noqa: F401
+
+    init.preload(cfg)
 
 
 def _spawn(c: Container, cfg: Config, opts: CreateOptions, mgr: Any, bundle: str) -> tuple[int, int]:

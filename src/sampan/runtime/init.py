@@ -54,7 +54,7 @@ def _fail(chan: Channel, e: BaseException) -> NoReturn:
 
 def stage1(ctx: InitContext) -> NoReturn:
     try:
-        _preload(ctx.cfg)
+        preload(ctx.cfg)  # a no-op after create's own preload
         sc = s.Syscalls()
         lx = ctx.cfg.linux
         fds: dict[str, int] = {}
@@ -105,9 +105,12 @@ def needs_go(new: int) -> bool:
     return bool(new & (s.CLONE_NEWUSER | s.CLONE_NEWCGROUP))
 
 
-def _preload(cfg: Config) -> None:
+def preload(cfg: Config) -> None:
     """Import all that stage2 needs now: while the parent is busy with the cgroup, and before a
-    user namespace or pivot_root may hide the interpreter's files from us."""
+    user namespace or pivot_root may hide the interpreter's files from us. (create calls it
+    too, before forking, while it waits for the cgroup lock anyway.)"""
+    import ctypes  # noqa: F401  (syscalls.Syscalls loads it on first use)
+
     import sampan.runtime.cgroupfs
     import sampan.runtime.hooks
     import sampan.runtime.process
