@@ -10,7 +10,6 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-
 _HEADER_PREFIXES = ("Pulling from ",)
 
 
