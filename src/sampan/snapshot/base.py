@@ -10,6 +10,7 @@ import subprocess
 from collections.abc import Iterator
 
 from sampan.errdefs import AlreadyExists, InvalidArgument
+from sampan.snapshot.copy import copy_tree, stop_copier
 from sampan.snapshot.metastore import MetaStore, Record
 from sampan.snapshot.mount import mounted_under
 from sampan.snapshot.types import Mount, SnapshotInfo
@@ -64,6 +65,7 @@ class BaseSnapshotter:
 
     def _stop_orphan_work(self, path: str) -> None:
         """End anything a crashed process left writing into an orphan snapshot dir."""
+        stop_copier(path)
 
     def _populate(self, path: str, parent: Record | None, kind: str) -> None:
         """Fill a new snapshot dir (`path` has an empty `fs/`)."""
@@ -110,6 +112,19 @@ class BaseSnapshotter:
 
     def commit(self, name: str, key: str) -> None:
         self._meta.commit(name, key)
+
+    def copy_layer(self, key: str, source: str) -> None:
+        """Fill active `key` (prepared without a parent) with committed `source`'s own layer:
+        the same diff on another parent without unpacking it again (independent drivers)."""
+        if not self.independent_layers:
+            raise InvalidArgument(f"the {self.driver_name} driver cannot copy a single layer")
+        rec = self._active(key)
+        if rec.parent is not None:
+            raise InvalidArgument(f"snapshot {key} already has parent {rec.parent}")
+        src = self._meta.get(source)
+        if src.kind != "committed":
+            raise InvalidArgument(f"snapshot {source} is not committed")
+        copy_tree(self._fs(src), self._fs(rec), pid_dir=self._dir(rec))
 
     def commit_onto(self, name: str, key: str, parent: str | None) -> None:
         """Commit `key` (prepared without a parent) as a layer on top of committed `parent`.

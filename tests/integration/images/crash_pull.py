@@ -20,7 +20,7 @@ def main() -> None:
         sys.stdout.write(json.dumps(msg.to_json()) + "\n")  # type: ignore[attr-defined]
         sys.stdout.flush()
 
-    svc.pull(ref, platform=None, auth=None, progress=emit)  # type: ignore[arg-type]
+    svc.pull(ref, platform=None, auth=None, progress=emit)
     svc.close()
     print(json.dumps({"done": True}), flush=True)
 

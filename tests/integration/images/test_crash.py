@@ -38,7 +38,7 @@ def _downloading(pct: float) -> Callable[[dict[str, object]], bool]:
         assert isinstance(detail, dict)
         total = detail.get("total") or 0
         return msg.get("status") == "Downloading" and total > 1_000_000 and \
-            detail.get("current", 0) >= pct * total  # type: ignore[operator]
+            detail.get("current", 0) >= pct * total
     return hit
 
 
@@ -72,7 +72,7 @@ def check_consistent(root: str) -> ImageService:
         for chain in img.chain_ids:
             assert svc.snapshots.exists(chain)
         assert svc.content.has(img.id)
-    for digest, _ in svc.content.list():
+    for digest, _ in svc.content.list():  # type: ignore[attr-defined,unused-ignore]
         with svc.content.open(digest) as f:
             d = Digest.parse(digest)
             import hashlib

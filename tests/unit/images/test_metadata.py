@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Iterator
 
 import pytest
 
@@ -11,7 +12,7 @@ from sampan.store.metadata import LayerRow, MetadataStore, NewImage
 
 
 @pytest.fixture
-def meta(tmp_path) -> MetadataStore:  # type: ignore[no-untyped-def]
+def meta(tmp_path) -> Iterator[MetadataStore]:  # type: ignore[no-untyped-def]
     store = MetadataStore(str(tmp_path / "metadata.db"))
     yield store
     store.close()

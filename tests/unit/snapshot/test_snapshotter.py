@@ -228,11 +228,11 @@ def test_overlay_option_page_limit(tmp_path: Path) -> None:
 
 def test_driver_status(tmp_path: Path) -> None:
     o = new_snapshotter(str(tmp_path / "o"), "overlay")
-    status = dict(o.driver_status())
+    status = dict(o.driver_status())  # type: ignore[attr-defined,unused-ignore]
     assert status["Backing Filesystem"] and status["Supports d_type"] == "true"
     o.close()
     n = new_snapshotter(str(tmp_path / "n"), "native")
-    assert n.driver_status() == []
+    assert n.driver_status() == []  # type: ignore[attr-defined,unused-ignore]
     n.close()
 
 

@@ -1,11 +1,12 @@
-"""Pulling one image: resolve, fetch the config, fetch layers in parallel, unpack in order, record.
+"""Pulling one image: resolve, fetch the config, fetch layers in parallel, commit in order.
 
-Each layer download goes through the content store's writer (hashed as written, atomic
-commit). When a layer's parent is already committed the download is streamed straight into
-the unpacker through a tee, so the bytes are decompressed and extracted while they arrive;
-otherwise the blob is stored first and unpacked from disk when its turn comes. A layer
-becomes a committed snapshot (named by its chain ID) only after both its blob digest and
-its diff ID were verified; the image record, tag and repo digest follow in one transaction.
+With overlay every layer is streamed while it downloads into its own staging snapshot
+(prepared without a parent, see staging.py): bytes are digested, decompressed, hashed and
+extracted as they arrive, and no layer blob is kept. With the native driver (whose snapshot
+copies its parent) a layer streams only when its parent is committed; otherwise it is stored
+as a blob first and unpacked when its turn comes. A layer becomes a committed snapshot (named
+by its chain ID) only after both its blob digest and its diff ID were verified, in manifest
+order; the image record, tag and repo digest follow in one transaction.
 """
 
 from __future__ import annotations
@@ -14,46 +15,26 @@ import contextlib
 import functools
 import logging
 import threading
-import uuid
-from collections.abc import Callable
-from concurrent.futures import Executor, Future
-from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any
 
 from sampan.daemon.images.deps import ApplyLayer, BlobReader, Content, Registry, Snapshotter
 from sampan.daemon.images.flight import Flights
-from sampan.daemon.images.layerio import FAST_LINK, Counting, PullCancelled, ResumableDigesting, Tee, diff_size
+from sampan.daemon.images.layerio import FAST_LINK, Counting, PullCancelled, ResumableDigesting, Tee
 from sampan.daemon.images.leases import Leases
 from sampan.daemon.images.progress import PullProgress
+from sampan.daemon.images.staging import PullLayer, Staged, Stager
 from sampan.daemon.images.views import unix_seconds
 from sampan.errdefs import DataLoss, InvalidArgument, NotFound, SampanError
 from sampan.oci.identity import chain_ids
 from sampan.oci.image import LAYER_COMPRESSION, Descriptor, ImageConfig, Platform, platform_matches
 from sampan.oci.reference import Reference
-from sampan.store.metadata import LayerRow, MetadataStore, NewImage
+from sampan.store.metadata import MetadataStore, NewImage
 
 log = logging.getLogger(__name__)
 
 MAX_CONFIG_SIZE = 32 * 1024 * 1024
-
-
-@dataclass
-class PullLayer:
-    index: int
-    desc: Descriptor
-    diff_id: str
-    chain_id: str
-    parent: str | None
-    compression: str
-    future: Future[Staged | None] | None = field(default=None, repr=False)
-
-    @property
-    def short(self) -> str:
-        return self.desc.digest.split(":", 1)[-1][:12]
-
-    @property
-    def ingest_ref(self) -> str:
-        return f"layer-{self.desc.digest}"
 
 
 def _check_platform(ref: Reference, want: Platform, config: ImageConfig) -> None:
@@ -64,16 +45,6 @@ def _check_platform(ref: Reference, want: Platform, config: ImageConfig) -> None
             f"image with reference {ref.familiar()} was found but does not match the specified "
             f"platform: wanted {want}, actual: {have}"
         )
-
-
-@dataclass
-class Staged:
-    """A layer unpacked into an active snapshot and verified, waiting for its in-order commit."""
-
-    key: str  # "" once committed or removed
-    size: int
-    detached: bool  # prepared without its parent (commit_onto stacks it)
-    flight: str = ""  # the `chain:` flight held until the commit ("" when not held)
 
 
 @dataclass
@@ -93,6 +64,8 @@ class Puller:
         self.flights, self.pool, self.apply_layer = flights, pool, apply_layer
         self.leases, self.max_downloads = leases, max_downloads
         self.fast_link = fast_link  # see ResumableDigesting
+        self.stager = Stager(snapshots=snapshots, meta=meta, leases=leases, flights=flights,
+                             apply_layer=apply_layer)
 
     def pull(self, registry: Registry, ref: Reference, platform: Platform | None,
              out: PullProgress) -> PullResult:
@@ -147,27 +120,11 @@ class Puller:
 
     # -- layers ----------------------------------------------------------------------------
 
-    def committed(self, layer: PullLayer) -> bool:
-        """Whether the layer's snapshot exists; repairs a missing row (crash after commit)."""
-        if not self.snapshots.exists(layer.chain_id):
-            return False
-        if self.meta.get_layer(layer.chain_id) is None:
-            self.meta.add_layer(LayerRow(layer.chain_id, layer.diff_id, layer.parent,
-                                         self._usage(layer.chain_id, 0)))
-        return True
-
-    def _usage(self, chain: str, fallback: int) -> int:
-        try:
-            return int(self.snapshots.usage(chain))
-        except Exception:  # size is informational; never fail a pull over it
-            log.warning("cannot compute the size of layer %s", chain, exc_info=True)
-            return fallback
-
     def _layers(self, registry: Registry, ref: Reference, layers: list[PullLayer],
                 out: PullProgress) -> None:
         todo: list[PullLayer] = []
         for layer in layers:
-            if self.committed(layer):
+            if self.stager.committed(layer):
                 out.status("Already exists", layer.short)
             else:
                 out.status("Pulling fs layer", layer.short)
@@ -183,8 +140,8 @@ class Puller:
                 staged = layer.future.result()
                 if staged is not None:
                     out.update(layer.short, "Extracting", layer.desc.size, layer.desc.size)
-                    self._commit_staged(layer, staged)
-                elif not self.committed(layer):
+                    self.stager.commit(layer, staged)
+                elif not self.stager.committed(layer):
                     self._unpack_stored(registry, ref, layer, out, cancel)
                 else:
                     out.update(layer.short, "Extracting", layer.desc.size, layer.desc.size)
@@ -201,7 +158,7 @@ class Puller:
                     with contextlib.suppress(BaseException):
                         staged = layer.future.result()
                         if staged is not None:
-                            self._drop_staged(staged)
+                            self.stager.drop(staged)
             raise
 
     def _download(self, registry: Registry, ref: Reference, layer: PullLayer, out: PullProgress,
@@ -214,9 +171,14 @@ class Puller:
         def fetch(stream: bool) -> Staged | None:
             if cancel.is_set():
                 raise PullCancelled("pull cancelled")
-            if self.committed(layer) or self.content.has(layer.desc.digest):
+            if self.stager.committed(layer) or self.content.has(layer.desc.digest):
                 out.status("Download complete", layer.short)
                 return None
+            if stream and self.snapshots.independent_layers:
+                staged = self.stager.copy(layer)
+                if staged is not None:
+                    out.status("Download complete", layer.short)
+                    return staged
             return self._fetch(registry, ref, layer, out, cancel, stream=stream)
 
         if not (self.snapshots.independent_layers or layer.parent is None
@@ -272,7 +234,7 @@ class Puller:
                 out.status("Download complete", layer.short)
 
             if direct:
-                staged = self._stage(layer, tee, finish_download)  # type: ignore[arg-type]
+                staged = self.stager.unpack(layer, tee, finish_download)  # type: ignore[arg-type]
             else:
                 finish_download()
                 if stream:  # resumed from a partial ingest: unpack the stored blob
@@ -281,7 +243,7 @@ class Puller:
         except BaseException:
             writer.abort()
             if staged is not None:
-                self._drop_staged(staged)
+                self.stager.drop(staged)
             raise
         finally:
             if reader is not None:
@@ -301,14 +263,14 @@ class Puller:
             else:
                 staged = self._download(registry, ref, layer, out, cancel)
                 if staged is not None:
-                    self._commit_staged(layer, staged)
-            if self.committed(layer):
+                    self.stager.commit(layer, staged)
+            if self.stager.committed(layer):
                 return
         raise DataLoss(f"layer {layer.desc.digest} vanished while it was being unpacked")
 
     def _unpack_blob(self, layer: PullLayer, out: PullProgress) -> None:
-        if not self.committed(layer):
-            self._commit_staged(layer, self._stage_blob(layer, out))
+        if not self.stager.committed(layer):
+            self.stager.commit(layer, self._stage_blob(layer, out))
 
     def _drop_blobs(self, layers: list[PullLayer]) -> None:
         """Layer blobs stored on the way (resumed or blob-first downloads) are not kept once
@@ -330,7 +292,7 @@ class Puller:
 
         try:
             with self.content.open(layer.desc.digest) as f:
-                staged = self._stage(layer, Counting(f, on_bytes), lambda: None)  # type: ignore[arg-type]
+                staged = self.stager.unpack(layer, Counting(f, on_bytes), lambda: None)  # type: ignore[arg-type]
         except SampanError:
             # a blob that cannot be unpacked is of no use to anyone: do not keep it around
             if not any(row.diff_id == layer.diff_id for row in self.meta.layers()):
@@ -339,48 +301,3 @@ class Puller:
             raise
         return staged
 
-    def _stage(self, layer: PullLayer, stream: BinaryIO, before_verify: Callable[[], None]) -> Staged:
-        """Extract into a fresh active snapshot and verify the diff ID; not committed yet."""
-        key = f"extract-{uuid.uuid4().hex[:12]}-{layer.chain_id.split(':', 1)[-1][:12]}"
-        detached = self.snapshots.independent_layers
-        self.snapshots.prepare(key, None if detached else layer.parent)
-        try:
-            dest, whiteouts = self.snapshots.apply_dir(key)
-            result = self.apply_layer(stream, dest, compression=layer.compression, whiteouts=whiteouts)
-            before_verify()
-            if result.diff_id != layer.diff_id:
-                raise DataLoss(
-                    f"layer {layer.desc.digest} has diff ID {result.diff_id} but the image "
-                    f"configuration specifies {layer.diff_id}"
-                )
-            size = diff_size(dest) if whiteouts == "overlay" else int(result.size)
-        except BaseException:
-            with contextlib.suppress(Exception):
-                self.snapshots.remove(key)
-            raise
-        return Staged(key, size, detached)
-
-    def _commit_staged(self, layer: PullLayer, staged: Staged) -> None:
-        """Commit a staged layer under its chain ID (its parent is committed by now)."""
-        try:
-            if self.committed(layer):  # someone else got there first
-                self._drop_staged(staged)
-                return
-            if staged.detached:
-                self.snapshots.commit_onto(layer.chain_id, staged.key, layer.parent)
-            else:
-                self.snapshots.commit(layer.chain_id, staged.key)
-            staged.key = ""
-            self.meta.add_layer(LayerRow(layer.chain_id, layer.diff_id, layer.parent, staged.size))
-        finally:
-            self._drop_staged(staged)
-
-    def _drop_staged(self, staged: Staged) -> None:
-        """Remove a staging snapshot not committed and release its flight (idempotent)."""
-        if staged.key:
-            with contextlib.suppress(Exception):
-                self.snapshots.remove(staged.key)
-            staged.key = ""
-        if staged.flight:
-            self.flights.release(staged.flight)
-            staged.flight = ""
