@@ -10,12 +10,12 @@ Resources and seccomp stay raw dicts: their own modules (cgroups, seccomp) own t
 
 from __future__ import annotations
 
-import json
 import os
 
 from sampan.errdefs import InvalidArgument
 from sampan.linux import syscalls as s
 from sampan.linux.caps import CAPABILITIES
+from sampan.runtime import jsonc
 from sampan.runtime.mountopts import MountOptions
 from sampan.runtime.record import Record
 
@@ -227,7 +227,7 @@ def load_bundle(bundle: str) -> Config:
     except OSError as e:
         raise InvalidArgument(f"open {path}: {e.strerror}")
     try:
-        doc = json.loads(raw)
+        doc = jsonc.loads(raw)
     except ValueError as e:
         raise InvalidArgument(f"invalid config.json: {e}")
     return parse(doc, bundle)

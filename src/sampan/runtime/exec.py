@@ -9,11 +9,11 @@ for "go", and execs; the parent learns success from the sync channel closing on 
 
 from __future__ import annotations
 
-import json
 import os
 
 from sampan.errdefs import Conflict, InvalidArgument, System
 from sampan.linux import syscalls as s
+from sampan.runtime import jsonc
 from sampan.runtime.cgroupfs import MigrationPrimer
 from sampan.runtime.config import NAMESPACES, NS_PROC_NAME, Config, Process, User
 from sampan.runtime.config_linux import parse_process
@@ -52,7 +52,7 @@ def build_process(cfg: Config, opts: ExecOptions) -> Process:
     if opts.process_file:
         try:
             with open(opts.process_file, "rb") as f:
-                doc = json.loads(f.read())
+                doc = jsonc.loads(f.read())
         except (OSError, ValueError) as e:
             raise InvalidArgument(f"process file {opts.process_file}: {e}")
         return parse_process(doc, "process")

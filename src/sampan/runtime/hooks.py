@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
 from sampan.errdefs import System
+from sampan.runtime import jsonc
 from sampan.runtime.state import OCI_VERSION
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
@@ -28,7 +27,7 @@ def run_hooks(kind: str, hooks: tuple[Hook, ...], state: dict[str, Any]) -> None
         return
     import subprocess
 
-    data = json.dumps(state).encode()
+    data = jsonc.dumps(state).encode()
     for i, hook in enumerate(hooks):
         args = list(hook.args) or [hook.path]
         try:

@@ -214,7 +214,7 @@ def _die_on_signals() -> None:
     """As pid 1 of its namespace the init gets only signals it handles (SIGKILL aside): handle
     the usual ones by exiting, so `kill` of a created container works as with runc. execve
     puts them back to their defaults for the container's process."""
-    import signal
+    import _signal as signal  # the signal module imports enum (start-up time)
 
     def die(signum: int, _frame: object) -> None:
         os._exit(128 + signum)

@@ -9,10 +9,10 @@ parent sees EOF once every child holding the write end has exec'd or exited.
 
 from __future__ import annotations
 
-import json
 import os
 
 from sampan.errdefs import System
+from sampan.runtime import jsonc
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ class Channel:
         return cls(c2p_r, p2c_w), cls(p2c_r, c2p_w)
 
     def send(self, kind: str, **fields: Any) -> None:
-        data = json.dumps({"type": kind, **fields}).encode() + b"\n"
+        data = jsonc.dumps({"type": kind, **fields}).encode() + b"\n"
         while data:
             n = os.write(self.wfd, data)
             data = data[n:]
@@ -59,7 +59,7 @@ class Channel:
                 return None
             self._buf += chunk
         line, self._buf = self._buf.split(b"\n", 1)
-        msg: dict[str, Any] = json.loads(line)
+        msg: dict[str, Any] = jsonc.loads(line)
         return msg
 
     def expect(self, kind: str, what: str) -> dict[str, Any]:
