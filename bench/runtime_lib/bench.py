@@ -3,7 +3,8 @@
 Runs alternate between runtimes so machine noise hits all of them alike; each run uses a new
 container id and a temp --root. Prints the median and spread per runtime and the ratios.
 PYTHONDONTWRITEBYTECODE is dropped for sampan-runtime so it runs from cached bytecode, as an
-installed program does.
+installed program does. sampan-runtime runs twice: as the console script pip generates, and as
+`python -SEs sampan/runtime/launch.py` (no site, no `import re`: what a shim should exec).
 """
 
 from __future__ import annotations
@@ -20,12 +21,19 @@ import time
 
 from tests.integration.runtime.conftest import make_rootfs
 
+import sampan.runtime
 from sampan.runtime.spec import default_spec
 
 SAMPAN = os.path.join(os.path.dirname(sys.executable), "sampan-runtime")
+LAUNCHED = "sampan (-SEs launch.py)"  # what a shim should exec: see sampan/runtime/launch.py
 UNIFIED = "/sys/fs/cgroup/unified"
 HIDE_UNIFIED = ["unshare", "-m", "sh", "-c", f'umount {UNIFIED} && exec "$0" "$@"']
 CRUN_HIDDEN = "crun (v2 hidden)"
+
+
+def slug(name: str) -> str:
+    """A runtime's label as part of a container id."""
+    return "".join(ch if ch.isalnum() else "-" for ch in name)
 
 
 def make_bundle(base: str) -> str:
@@ -40,7 +48,9 @@ def make_bundle(base: str) -> str:
 
 
 def runtimes(base: str) -> dict[str, list[str]]:
-    out = {"sampan-runtime": [SAMPAN, "--root", os.path.join(base, "sampan")]}
+    launch = os.path.join(os.path.dirname(sampan.runtime.__file__), "launch.py")
+    out = {"sampan-runtime": [SAMPAN, "--root", os.path.join(base, "sampan")],
+           LAUNCHED: [sys.executable, "-SEs", launch, "--root", os.path.join(base, "sampan-launched")]}
     for name in ("runc", "crun"):
         path = shutil.which(name)
         if path:
@@ -70,7 +80,7 @@ def main() -> None:
         bundle = make_bundle(base)
         rts = runtimes(base)
         for name, cmd in list(rts.items()):  # warm caches; drop a runtime that cannot run here
-            if run_once(cmd, bundle, f"warm-{name}", env) is not None:
+            if run_once(cmd, bundle, f"warm-{slug(name)}", env) is not None:
                 continue
             del rts[name]
             if name == "crun" and os.path.ismount(UNIFIED):
@@ -83,7 +93,7 @@ def main() -> None:
         times: dict[str, list[float]] = {name: [] for name in rts}
         for i in range(args.n):
             for name, cmd in rts.items():
-                t = run_once(cmd, bundle, f"b{i}-{name}", env)
+                t = run_once(cmd, bundle, f"b{i}-{slug(name)}", env)
                 if t is not None:
                     times[name].append(t)
         print(f"run of a busybox /bin/true bundle, {args.n} runs each, alternating")
@@ -93,15 +103,15 @@ def main() -> None:
                 continue
             medians[name] = statistics.median(ts) * 1000
             q = statistics.quantiles(ts, n=10) if len(ts) >= 10 else [min(ts)] * 9
-            print(f"  {name:<17} median {medians[name]:6.1f} ms   p10 {q[0] * 1000:6.1f}   p90 {q[-1] * 1000:6.1f}"
+            print(f"  {name:<24} median {medians[name]:6.1f} ms   p10 {q[0] * 1000:6.1f}   p90 {q[-1] * 1000:6.1f}"
                   f"   ({len(ts)} ok)")
         if CRUN_HIDDEN in times:
             wrapper = [run_once([*HIDE_UNIFIED, "true"], bundle, "", env) or 0.0 for _ in range(10)]
             print(f"  ({CRUN_HIDDEN} includes unshare+sh+umount: {statistics.median(wrapper) * 1000:.1f} ms)")
-        ours = medians.get("sampan-runtime")
-        for name, m in medians.items():
-            if ours and name != "sampan-runtime":
-                print(f"  sampan-runtime / {name}: {ours / m:.2f}x")
+        for ours in ("sampan-runtime", LAUNCHED):
+            for name, m in medians.items():
+                if ours in medians and not name.startswith("sampan"):
+                    print(f"  {ours} / {name}: {medians[ours] / m:.2f}x")
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
