@@ -1,0 +1,295 @@
+"""The container service behind the container routes: create, start, stop, remove, list, ...
+
+Methods are synchronous (the HTTP edge runs them in worker threads) except `wait` and
+`attach`, which take callbacks so that a waiting client holds no thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import shutil
+import time
+from typing import Any, Protocol
+
+from sampan import errdefs
+from sampan.api.containers import CreateResponse, PruneReport
+from sampan.daemon.containers import files, layers, merge, names, views
+from sampan.daemon.containers import state as st
+from sampan.daemon.containers.filters import matches
+from sampan.daemon.containers.lifecycle import AttachCallback, Lifecycle, Live, WaitCallback, now
+from sampan.daemon.containers.logs import LogCursor, LogOptions, parse_since, parse_tail
+from sampan.daemon.containers.record import ContainerRecord, State
+from sampan.daemon.containers.settings import ContainerSettings
+from sampan.daemon.containers.store import ContainerStore
+from sampan.snapshot.types import Snapshotter
+
+log = logging.getLogger(__name__)
+
+
+class Images(Protocol):
+    """What the container service needs of the image service."""
+
+    snapshots: Snapshotter
+
+    def resolve_image(self, name: str) -> Any: ...
+
+
+class ContainerService:
+    def __init__(self, settings: ContainerSettings, images: Images) -> None:
+        self.settings = settings
+        self.images = images
+        self.snapshots = images.snapshots
+        self.store = ContainerStore(os.path.join(settings.data_root, "containers"))
+        self.lifecycle = Lifecycle(settings, self.snapshots, self.store.get, self._exited)
+
+    @classmethod
+    def open(cls, settings: ContainerSettings, images: Images) -> ContainerService:
+        """Load the records and find running containers' shims again."""
+        svc = cls(settings, images)
+        for rec in svc.store.load():
+            rec.mount_point = os.path.join(svc.lifecycle.bundle(rec.id), "rootfs")
+            try:
+                if rec.state.status == st.REMOVING:
+                    svc._remove_files(rec, svc.lifecycle.live(rec.id))
+                    continue
+                svc.lifecycle.recover(rec)
+            except Exception:
+                log.exception("cannot recover container %s", rec.id)
+        return svc
+
+    # --- create -------------------------------------------------------------------------
+    def create(self, name: str, body: dict[str, Any], platform: str = "") -> CreateResponse:
+        from sampan.daemon.containers.spec import validate_host_config
+
+        if not isinstance(body, dict):
+            raise errdefs.InvalidArgument("Config cannot be empty in order to create a container")
+        config = {k: v for k, v in body.items() if k not in ("HostConfig", "NetworkingConfig")}
+        host_config = dict(body.get("HostConfig") or {})
+        image_name = str(config.get("Image") or "")
+        if not image_name:
+            raise errdefs.InvalidArgument("No image specified")
+        if name:
+            name = names.validate(name)
+        self.settings.runtime_for(str(host_config.get("Runtime") or ""))
+        validate_host_config(host_config)
+        _check_bind_sources(host_config)
+        image = self.images.resolve_image(image_name)
+        image_config = dict(image.config.raw.get("config") or {})
+        merged = merge.merge_config(config, image_config)
+        path, args = merge.command(merged)
+        cid = _new_id()
+        if name:
+            self.store.reserve(name, cid)
+        else:
+            name = self._reserve_generated(cid)
+        directory = os.path.join(self.store.root, cid)
+        try:
+            host_config.setdefault("NetworkMode", "default")
+            host_config.setdefault("LogConfig", {"Type": "json-file", "Config": {}})
+            os.makedirs(directory, mode=0o710)
+            layers.create(self.snapshots, cid, image.chain_id)
+            merged["Hostname"] = files.write_files(directory, container_id=cid, config=merged,
+                                                   host_config=host_config)
+            merged.setdefault("Domainname", "")
+            ns = time.time_ns()
+            rec = ContainerRecord(
+                id=cid, name=name, created=views.rfc3339(ns), created_ns=ns, image_id=image.id,
+                image_name=image_name, path=path, args=args, config=merged, host_config=host_config,
+                image_config=image_config, driver=_driver_name(self.snapshots), platform=platform or "linux",
+                runtime=self.settings.runtime_for(str(host_config.get("Runtime") or ""))[0],
+                dir=directory, mount_point=os.path.join(self.lifecycle.bundle(cid), "rootfs"),
+            )
+            rec.save()
+            self.store.add(rec)
+        except BaseException:
+            self.store.release(name, cid)
+            layers.remove(self.snapshots, cid)
+            shutil.rmtree(directory, ignore_errors=True)
+            raise
+        return CreateResponse(cid)
+
+    def _reserve_generated(self, cid: str) -> str:
+        for _ in range(10):
+            name = names.generate(self.store.name_taken)
+            try:
+                self.store.reserve(name, cid)
+                return name
+            except errdefs.Conflict:
+                continue
+        raise errdefs.System("cannot reserve a generated container name")
+
+    # --- lifecycle ----------------------------------------------------------------------
+    def start(self, ref: str) -> None:
+        self.lifecycle.start(self.store.get(ref))
+
+    def stop(self, ref: str, timeout: int | None = None, signal: str | None = None) -> None:
+        self.lifecycle.stop(self.store.get(ref), timeout, signal)
+
+    def kill(self, ref: str, signal: str = "SIGKILL") -> None:
+        self.lifecycle.kill(self.store.get(ref), signal or "SIGKILL")
+
+    def restart(self, ref: str, timeout: int | None = None, signal: str | None = None) -> None:
+        rec = self.store.get(ref)
+        try:
+            self.lifecycle.stop(rec, timeout, signal)
+        except errdefs.NotModified:
+            pass
+        self.lifecycle.start(rec)
+
+    def wait(self, ref: str, condition: str, callback: WaitCallback) -> None:
+        self.lifecycle.wait(self.store.get(ref), condition or "not-running", callback)
+
+    def attach(self, ref: str, *, stdin: bool, stdout: bool, stderr: bool, callback: AttachCallback) -> bool:
+        """Start attaching; returns whether the container has a tty (raw stream)."""
+        rec = self.store.get(ref)
+        self.lifecycle.attach(rec, stdin, stdout, stderr, callback)
+        return rec.tty
+
+    def resize(self, ref: str, height: int, width: int) -> None:
+        self.lifecycle.resize(self.store.get(ref), height, width)
+
+    def open_logs(self, ref: str, *, stdout: bool, stderr: bool, since: str, until: str, timestamps: bool,
+                  tail: str) -> LogCursor:
+        rec = self.store.get(ref)
+        opts = LogOptions(stdout=stdout, stderr=stderr, since=parse_since(since), until=parse_since(until),
+                          timestamps=timestamps, tail=parse_tail(tail), tty=rec.tty)
+        return LogCursor(rec.log_path, opts, lambda: st.is_active(rec.state.status))
+
+    # --- remove -------------------------------------------------------------------------
+    def remove(self, ref: str, *, force: bool = False, volumes: bool = False) -> None:
+        rec = self.store.get(ref)
+        live = self.lifecycle.live(rec.id)
+        if st.is_active(rec.state.status):
+            if not force:
+                raise errdefs.Conflict(f"You cannot remove a running container {rec.id}. Stop the container "
+                                       "before attempting removal or force remove")
+            self.lifecycle.kill_and_wait(rec, live, 9, 30)
+        with live.lock:
+            if rec.state.status == st.REMOVING:
+                raise errdefs.Conflict(f"removal of container {rec.id} is already in progress")
+            try:
+                self.store.get(rec.id)
+            except errdefs.NotFound:
+                return  # AutoRemove got there first
+            if st.is_active(rec.state.status):
+                raise errdefs.Conflict(f"container {rec.id} started again during removal")
+            self._remove_locked(rec, live)
+
+    def _remove_locked(self, rec: ContainerRecord, live: Live) -> None:
+        previous = rec.state.status
+        rec.state.status = st.REMOVING
+        rec.save()
+        try:
+            self._remove_files(rec, live)
+        except BaseException:
+            rec.state.status = previous
+            rec.save()
+            raise
+
+    def _remove_files(self, rec: ContainerRecord, live: Live) -> None:
+        layers.unmount(rec.mount_point)
+        layers.remove(self.snapshots, rec.id)
+        shutil.rmtree(self.lifecycle.bundle(rec.id), ignore_errors=True)
+        shutil.rmtree(self.lifecycle.state_dir(rec.id), ignore_errors=True)
+        shutil.rmtree(rec.dir, ignore_errors=True)
+        self.store.drop(rec)
+        live.fire(("not-running", "next-exit", "removed"), rec.state.exit_code, rec.state.error)
+        self.lifecycle.forget(rec.id)
+
+    def _exited(self, rec: ContainerRecord, live: Live) -> None:
+        if not rec.host_config.get("AutoRemove"):
+            return
+        with live.lock:
+            if rec.state.status != st.EXITED:
+                return
+            try:
+                self.store.get(rec.id)
+            except errdefs.NotFound:
+                return
+            try:
+                self._remove_locked(rec, live)
+            except Exception:
+                log.exception("auto-remove of %s failed", rec.id)
+
+    # --- views --------------------------------------------------------------------------
+    def inspect(self, ref: str, size: bool = False) -> dict[str, Any]:
+        rec = self.store.get(ref)
+        return views.inspect(rec, self._size_rw(rec) if size else None)
+
+    def list_containers(self, *, all: bool = False, limit: int = -1, size: bool = False,
+                        filters: dict[str, list[str]] | None = None) -> list[dict[str, Any]]:
+        recs = sorted(self.store.all(), key=lambda r: r.created_ns, reverse=True)
+        filters = filters or {}
+        if not all and limit <= 0 and not any(k in filters for k in ("status", "exited", "before", "since")):
+            recs = [r for r in recs if st.is_active(r.state.status)]
+        recs = [r for r in recs if matches(r, filters, self.store.get, self._image_id)]
+        if limit > 0:
+            recs = recs[:limit]
+        return [views.summary(r, self._size_rw(r) if size else None) for r in recs]
+
+    def _image_id(self, name: str) -> str | None:
+        try:
+            return str(self.images.resolve_image(name).id)
+        except errdefs.NotFound:
+            return None
+
+    def _size_rw(self, rec: ContainerRecord) -> int:
+        try:
+            return int(self.snapshots.usage(rec.id))
+        except Exception:
+            return 0
+
+    def prune(self, filters: dict[str, list[str]] | None = None) -> PruneReport:
+        deleted, reclaimed = [], 0
+        for rec in self.store.all():
+            if rec.state.status not in (st.EXITED, st.CREATED, st.DEAD):
+                continue
+            if not matches(rec, {k: v for k, v in (filters or {}).items() if k in ("label", "label!", "until")},
+                           self.store.get, self._image_id):
+                continue
+            size = self._size_rw(rec)
+            try:
+                self.remove(rec.id)
+            except errdefs.SampanError as exc:
+                log.warning("prune: cannot remove %s: %s", rec.id, exc)
+                continue
+            deleted.append(rec.id)
+            reclaimed += size
+        return PruneReport(deleted, reclaimed)
+
+    def counts(self) -> dict[str, int]:
+        recs = self.store.all()
+        running = sum(1 for r in recs if r.state.status in (st.RUNNING, st.RESTARTING))
+        paused = sum(1 for r in recs if r.state.status == st.PAUSED)
+        return {"Containers": len(recs), "ContainersRunning": running, "ContainersPaused": paused,
+                "ContainersStopped": len(recs) - running - paused}
+
+    def image_users(self, image_id: str) -> list[tuple[str, bool]]:
+        return [(r.id, st.is_active(r.state.status)) for r in self.store.all() if r.image_id == image_id]
+
+    def close(self) -> None:
+        """Leave the shims running (live restore); only the daemon's threads go."""
+
+
+def _new_id() -> str:
+    while True:
+        cid = secrets.token_hex(32)
+        if not cid[:12].isdigit():
+            return cid
+
+
+def _driver_name(snapshots: Snapshotter) -> str:
+    name = str(getattr(snapshots, "driver_name", "") or "")
+    return {"overlay": "overlay2", "native": "vfs"}.get(name, name or "overlay2")
+
+
+def _check_bind_sources(host_config: dict[str, Any]) -> None:
+    for m in host_config.get("Mounts") or []:
+        if isinstance(m, dict) and m.get("Type") == "bind" and not os.path.exists(str(m.get("Source") or "")):
+            raise errdefs.InvalidArgument('invalid mount config for type "bind": bind source path does not '
+                                          f"exist: {m.get('Source')}")
+
+
+__all__ = ["ContainerService", "State", "now"]

@@ -1,0 +1,134 @@
+"""Container routes: create, start, stop, kill, restart, wait, remove, list, inspect, resize, prune.
+
+Attach and logs, which stream, live in containers_streams.py. Handlers parse the query the
+way dockerd does and run the backend's blocking methods in worker threads; `wait` holds no
+thread (the backend calls back when the condition is met).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable
+from typing import Any, Protocol
+
+from sampan.server.request import Request
+from sampan.server.response import Reply, Response, StreamResponse
+from sampan.server.router import Router
+from sampan.server.routes import containers_streams
+from sampan.server.routes.containers_json import decode_create_body
+
+WaitCallback = Callable[[int, str], None]
+
+
+class ContainerBackend(containers_streams.StreamBackend, Protocol):
+    def create(self, name: str, body: dict[str, Any], platform: str = "") -> Any: ...
+
+    def start(self, ref: str) -> None: ...
+
+    def stop(self, ref: str, timeout: int | None = None, signal: str | None = None) -> None: ...
+
+    def kill(self, ref: str, signal: str = "SIGKILL") -> None: ...
+
+    def restart(self, ref: str, timeout: int | None = None, signal: str | None = None) -> None: ...
+
+    def wait(self, ref: str, condition: str, callback: WaitCallback) -> None: ...
+
+    def remove(self, ref: str, *, force: bool = False, volumes: bool = False) -> None: ...
+
+    def inspect(self, ref: str, size: bool = False) -> dict[str, Any]: ...
+
+    def list_containers(self, *, all: bool = False, limit: int = -1, size: bool = False,
+                        filters: dict[str, list[str]] | None = None) -> list[dict[str, Any]]: ...
+
+    def resize(self, ref: str, height: int, width: int) -> None: ...
+
+    def prune(self, filters: dict[str, list[str]] | None = None) -> Any: ...
+
+
+def _wire(value: Any) -> Any:
+    to_json = getattr(value, "to_json", None)
+    return to_json() if callable(to_json) else value
+
+
+def _timeout(req: Request) -> int | None:
+    return req.query_int("t") if req.query_value("t").strip() else None
+
+
+def add_routes(router: Router, backend: ContainerBackend) -> None:
+    async def create(req: Request) -> Reply:
+        req.check_json_content_type()
+        body = decode_create_body(await req.body.read_all())
+        result = await asyncio.to_thread(backend.create, req.query_value("name"), body, req.query_value("platform"))
+        return Response.json(_wire(result), status=201)
+
+    async def list_(req: Request) -> Reply:
+        limit = req.query_int("limit", -1) if req.has_query("limit") else -1
+        if req.query_bool("latest"):
+            limit = 1
+        items = await asyncio.to_thread(
+            backend.list_containers, all=req.query_bool("all"), limit=limit, size=req.query_bool("size"),
+            filters=req.query_filters())
+        return Response.json(items)
+
+    async def inspect(req: Request) -> Reply:
+        return Response.json(await asyncio.to_thread(backend.inspect, req.params["id"], req.query_bool("size")))
+
+    async def start(req: Request) -> Reply:
+        await asyncio.to_thread(backend.start, req.params["id"])
+        return Response.empty()
+
+    async def stop(req: Request) -> Reply:
+        await asyncio.to_thread(backend.stop, req.params["id"], _timeout(req), req.query_value("signal") or None)
+        return Response.empty()
+
+    async def restart(req: Request) -> Reply:
+        await asyncio.to_thread(backend.restart, req.params["id"], _timeout(req), req.query_value("signal") or None)
+        return Response.empty()
+
+    async def kill(req: Request) -> Reply:
+        await asyncio.to_thread(backend.kill, req.params["id"], req.query_value("signal") or "SIGKILL")
+        return Response.empty()
+
+    async def wait(req: Request) -> Reply:
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[tuple[int, str]] = loop.create_future()
+
+        def callback(code: int, error: str) -> None:
+            def settle() -> None:
+                if not done.done():
+                    done.set_result((code, error))
+            loop.call_soon_threadsafe(settle)
+
+        backend.wait(req.params["id"], req.query_value("condition"), callback)
+
+        async def body() -> AsyncIterator[bytes]:
+            code, error = await done
+            yield json.dumps({"StatusCode": code, "Error": {"Message": error} if error else None}).encode() + b"\n"
+
+        return StreamResponse(body(), content_type="application/json")
+
+    async def remove(req: Request) -> Reply:
+        await asyncio.to_thread(backend.remove, req.params["id"], force=req.query_bool("force"),
+                                volumes=req.query_bool("v"))
+        return Response.empty()
+
+    async def resize(req: Request) -> Reply:
+        await asyncio.to_thread(backend.resize, req.params["id"], req.query_int("h"), req.query_int("w"))
+        return Response(200, b"", "text/plain")
+
+    async def prune(req: Request) -> Reply:
+        return Response.json(_wire(await asyncio.to_thread(backend.prune, req.query_filters())))
+
+    router.post("/containers/create", create)
+    router.get("/containers/json", list_)
+    router.post("/containers/prune", prune)
+    router.get("/containers/{id}/json", inspect)
+    router.post("/containers/{id}/start", start)
+    router.post("/containers/{id}/stop", stop)
+    router.post("/containers/{id}/restart", restart)
+    router.post("/containers/{id}/kill", kill)
+    router.post("/containers/{id}/wait", wait)
+    router.post("/containers/{id}/resize", resize)
+    containers_streams.add_routes(router, backend)
+    router.delete("/containers/{id}", remove)

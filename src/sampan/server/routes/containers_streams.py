@@ -1,0 +1,134 @@
+"""The streaming container routes: attach (a hijacked connection bridged to the shim's attach
+socket) and logs (the json-file log, followed until the container stops)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import AsyncIterator, Callable
+from typing import Any, Protocol
+
+from sampan.errdefs import InvalidArgument
+from sampan.server.request import Request
+from sampan.server.response import MULTIPLEXED_STREAM, RAW_STREAM, HijackResponse, Reply, StreamResponse
+from sampan.server.router import Router
+
+log = logging.getLogger(__name__)
+
+AttachCallback = Callable[[socket.socket | None, BaseException | None], None]
+FOLLOW_POLL = 0.1
+
+
+class LogStream(Protocol):
+    tty: bool
+
+    def history(self) -> list[Any]: ...
+
+    def read_new(self) -> list[Any]: ...
+
+    def encode(self, entries: list[Any]) -> bytes: ...
+
+    def running(self) -> bool: ...
+
+    def close(self) -> None: ...
+
+
+class StreamBackend(Protocol):
+    def attach(self, ref: str, *, stdin: bool, stdout: bool, stderr: bool, callback: AttachCallback) -> bool: ...
+
+    def open_logs(self, ref: str, *, stdout: bool, stderr: bool, since: str, until: str, timestamps: bool,
+                  tail: str) -> LogStream: ...
+
+
+def _stream_type(req: Request, tty: bool) -> str:
+    return RAW_STREAM if tty or req.version_before("1.42") else MULTIPLEXED_STREAM
+
+
+async def _bridge(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, sock: socket.socket,
+                  stdin: bool) -> None:
+    """Client bytes to the shim (half-closing after the client's EOF), shim output to the client."""
+    shim_reader, shim_writer = await asyncio.open_connection(sock=sock)
+
+    async def upstream() -> None:
+        try:
+            while data := await reader.read(65536):
+                if stdin:
+                    shim_writer.write(data)
+                    await shim_writer.drain()
+            if stdin and shim_writer.can_write_eof():
+                shim_writer.write_eof()
+        except (ConnectionError, OSError):
+            pass
+
+    up = asyncio.create_task(upstream())
+    try:
+        while data := await shim_reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    finally:
+        up.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await up
+        shim_writer.close()
+
+
+def add_routes(router: Router, backend: StreamBackend) -> None:
+    async def attach(req: Request) -> Reply:
+        stdin, stdout, stderr = req.query_bool("stdin"), req.query_bool("stdout"), req.query_bool("stderr")
+        loop = asyncio.get_running_loop()
+        ready: asyncio.Future[tuple[socket.socket | None, BaseException | None]] = loop.create_future()
+
+        def callback(sock: socket.socket | None, exc: BaseException | None) -> None:
+            def settle() -> None:
+                if ready.done():
+                    if sock is not None:
+                        sock.close()
+                else:
+                    ready.set_result((sock, exc))
+            loop.call_soon_threadsafe(settle)
+
+        tty = await asyncio.to_thread(backend.attach, req.params["id"], stdin=stdin, stdout=stdout,
+                                      stderr=stderr, callback=callback)
+
+        async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            sock, exc = await ready
+            if exc is not None:
+                log.info("attach to %s failed: %s", req.params["id"], exc)
+            if sock is None:
+                return
+            await _bridge(reader, writer, sock, stdin)
+
+        return HijackResponse(handler, content_type=_stream_type(req, tty))
+
+    async def logs(req: Request) -> Reply:
+        stdout, stderr = req.query_bool("stdout"), req.query_bool("stderr")
+        if not (stdout or stderr):
+            raise InvalidArgument("Bad parameters: you must choose at least one stream")
+        follow = req.query_bool("follow")
+        stream = await asyncio.to_thread(
+            backend.open_logs, req.params["id"], stdout=stdout, stderr=stderr, since=req.query_value("since"),
+            until=req.query_value("until"), timestamps=req.query_bool("timestamps"),
+            tail=req.query_value("tail", "all"))
+
+        async def chunks() -> AsyncIterator[bytes]:
+            try:
+                entries = await asyncio.to_thread(stream.history)
+                if entries:
+                    yield stream.encode(entries)
+                while follow:
+                    running = stream.running()
+                    await asyncio.sleep(FOLLOW_POLL)
+                    new = await asyncio.to_thread(stream.read_new)
+                    if new:
+                        yield stream.encode(new)
+                    elif not running:
+                        break
+            finally:
+                stream.close()
+
+        return StreamResponse(chunks(), content_type=_stream_type(req, stream.tty))
+
+    router.post("/containers/{id}/attach", attach)
+    router.get("/containers/{id}/logs", logs)
