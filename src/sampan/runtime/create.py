@@ -141,15 +141,12 @@ def _spawn(c: Container, cfg: Config, opts: CreateOptions, mgr: Any, bundle: str
     init_pid = 0
     try:
         new = new_namespaces(cfg)
-        mgr.apply(pid)  # the child goes on meanwhile unless it needs "go" (see init.needs_go)
-        msg = parent.expect("userns", "creating namespaces")
+        msg = parent.expect("userns", "creating namespaces")  # it has moved itself into the cgroup
         if msg.get("new"):
             write_id_maps(pid, cfg)
         if needs_go(new):
             parent.tell("go", "creating namespaces")
         init_pid = int(parent.expect("pid", "creating the container init")["pid"])
-        if not needs_go(new):
-            mgr.apply(init_pid)  # forked before its parent was moved: move it too
         if cfg.linux.resources:
             mgr.set(cfg.linux.resources)
         os.waitpid(pid, 0)

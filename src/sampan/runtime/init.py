@@ -54,6 +54,7 @@ def _fail(chan: Channel, e: BaseException) -> NoReturn:
 
 def stage1(ctx: InitContext) -> NoReturn:
     try:
+        join_cgroups(ctx.cgroup_paths)
         preload(ctx.cfg)  # a no-op after create's own preload
         sc = s.Syscalls()
         lx = ctx.cfg.linux
@@ -90,6 +91,16 @@ def stage1(ctx: InitContext) -> NoReturn:
         _fail(ctx.chan, e)
 
 
+def join_cgroups(paths: dict[str, str]) -> None:
+    """Move ourselves into the container's cgroup, first thing (before any namespace change), so
+    the init we fork is born there. Moving oneself is cheaper than being moved while running on
+    another CPU, and the parent need not wait for it (create's primer has made the lock fast)."""
+    from sampan.runtime.cgroups.fsutil import write
+
+    for path in sorted(set(paths.values())):
+        write(os.path.join(path, "cgroup.procs"), 0)
+
+
 def new_namespaces(cfg: Config) -> int:
     flags = 0
     for ns in cfg.linux.namespaces:
@@ -99,16 +110,15 @@ def new_namespaces(cfg: Config) -> int:
 
 
 def needs_go(new: int) -> bool:
-    """Wait for the parent before unsharing when it must act first: uid/gid maps for a new user
-    namespace, cgroup placement before a cgroup namespace is rooted. Otherwise the parent moves
-    us (and then the init) into the cgroup while we go on: that write can take a grace period."""
-    return bool(new & (s.CLONE_NEWUSER | s.CLONE_NEWCGROUP))
+    """Wait for the parent before going on when it must act first: uid/gid maps for a new user
+    namespace. (A cgroup namespace is rooted where we are: join_cgroups ran first.)"""
+    return bool(new & s.CLONE_NEWUSER)
 
 
 def preload(cfg: Config) -> None:
-    """Import all that stage2 needs now: while the parent is busy with the cgroup, and before a
-    user namespace or pivot_root may hide the interpreter's files from us. (create calls it
-    too, before forking, while it waits for the cgroup lock anyway.)"""
+    """Import all that stage2 needs now, before a user namespace or pivot_root may hide the
+    interpreter's files from us. (create calls it too, before forking, while it waits for the
+    cgroup lock anyway.)"""
     import ctypes  # noqa: F401  (syscalls.Syscalls loads it on first use)
 
     import sampan.runtime.cgroupfs
