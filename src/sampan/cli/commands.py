@@ -8,6 +8,8 @@ from __future__ import annotations
 
 # (path, module, spec attribute, summary, group); group "" = an alias hidden from help.
 TABLE: list[tuple[str, str, str, str, str]] = [
+    ("run", "sampan.cli.run", "RUN", "Create and run a new container from an image", "common"),
+    ("ps", "sampan.cli.ps", "PS", "List containers", "common"),
     ("pull", "sampan.cli.pull", "PULL", "Download an image from a registry", "common"),
     ("images", "sampan.cli.images", "LS", "List images", "common"),
     ("info", "sampan.cli.system", "INFO", "Display system-wide information", "common"),
@@ -17,6 +19,36 @@ TABLE: list[tuple[str, str, str, str, str]] = [
      "commands"),
     ("rmi", "sampan.cli.image_ops", "RM", "Remove one or more images", "commands"),
     ("tag", "sampan.cli.image_ops", "TAG", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", "commands"),
+    ("attach", "sampan.cli.attach", "ATTACH",
+     "Attach local standard input, output, and error streams to a running container", "commands"),
+    ("create", "sampan.cli.run", "CREATE", "Create a new container", "commands"),
+    ("kill", "sampan.cli.containers", "KILL", "Kill one or more running containers", "commands"),
+    ("logs", "sampan.cli.logs", "LOGS", "Fetch the logs of a container", "commands"),
+    ("restart", "sampan.cli.containers", "RESTART", "Restart one or more containers", "commands"),
+    ("rm", "sampan.cli.containers", "RM", "Remove one or more containers", "commands"),
+    ("start", "sampan.cli.containers", "START", "Start one or more stopped containers", "commands"),
+    ("stop", "sampan.cli.containers", "STOP", "Stop one or more running containers", "commands"),
+    ("wait", "sampan.cli.containers", "WAIT", "Block until one or more containers stop, then print their exit codes",
+     "commands"),
+    ("container attach", "sampan.cli.attach", "ATTACH",
+     "Attach local standard input, output, and error streams to a running container", "container"),
+    ("container create", "sampan.cli.run", "CREATE", "Create a new container", "container"),
+    ("container inspect", "sampan.cli.inspect", "CONTAINER_INSPECT",
+     "Display detailed information on one or more containers", "container"),
+    ("container kill", "sampan.cli.containers", "KILL", "Kill one or more running containers", "container"),
+    ("container logs", "sampan.cli.logs", "LOGS", "Fetch the logs of a container", "container"),
+    ("container ls", "sampan.cli.ps", "PS", "List containers", "container"),
+    ("container list", "sampan.cli.ps", "PS", "List containers", ""),
+    ("container ps", "sampan.cli.ps", "PS", "List containers", ""),
+    ("container prune", "sampan.cli.containers", "PRUNE", "Remove all stopped containers", "container"),
+    ("container restart", "sampan.cli.containers", "RESTART", "Restart one or more containers", "container"),
+    ("container rm", "sampan.cli.containers", "RM", "Remove one or more containers", "container"),
+    ("container remove", "sampan.cli.containers", "RM", "Remove one or more containers", ""),
+    ("container run", "sampan.cli.run", "RUN", "Create and run a new container from an image", "container"),
+    ("container start", "sampan.cli.containers", "START", "Start one or more stopped containers", "container"),
+    ("container stop", "sampan.cli.containers", "STOP", "Stop one or more running containers", "container"),
+    ("container wait", "sampan.cli.containers", "WAIT",
+     "Block until one or more containers stop, then print their exit codes", "container"),
     ("image history", "sampan.cli.history", "HISTORY", "Show the history of an image", "image"),
     ("image inspect", "sampan.cli.inspect", "IMAGE_INSPECT", "Display detailed information on one or more images",
      "image"),
@@ -33,6 +65,7 @@ TABLE: list[tuple[str, str, str, str, str]] = [
 
 # Management commands: `sampan image` alone prints the group's help.
 GROUPS: dict[str, str] = {
+    "container": "Manage containers",
     "image": "Manage images",
     "system": "Manage sampan",
 }

@@ -58,17 +58,44 @@ def run_image_inspect(cli: Cli, o: Parsed) -> int:
     return inspect_all(cli, o.args, o.format, client.inspect_image, lambda n: f"Error: No such image: {n}")
 
 
+def run_container_inspect(cli: Cli, o: Parsed) -> int:
+    client = cli.client()
+    return inspect_all(cli, o.args, o.format, lambda n: client.inspect_container(n, size=o.size),
+                       lambda n: f"Error: No such container: {n}")
+
+
 def run_inspect(cli: Cli, o: Parsed) -> int:
     if o.type and o.type not in KNOWN_TYPES:
         raise StatusError(f'"{o.type}" is not a valid value for --type', 1)
-    if o.type not in ("", "image"):
+    if o.type not in ("", "image", "container"):
         raise StatusError(f"inspecting objects of type {o.type!r} is not supported yet", 1)
     client = cli.client()
     if o.type == "image":
         return inspect_all(cli, o.args, o.format, client.inspect_image,
                            lambda n: f"Error: No such image: {n}")
-    return inspect_all(cli, o.args, o.format, client.inspect_image, lambda n: f"Error: No such object: {n}")
+    if o.type == "container":
+        return run_container_inspect(cli, o)
 
+    def container_then_image(name: str) -> Any:
+        """docker's order when no --type is given: containers first, then images."""
+        try:
+            return client.inspect_container(name, size=o.size)
+        except errdefs.NotFound:
+            return client.inspect_image(name)
+
+    return inspect_all(cli, o.args, o.format, container_then_image, lambda n: f"Error: No such object: {n}")
+
+
+CONTAINER_INSPECT = Spec(
+    "[OPTIONS] CONTAINER [CONTAINER...]",
+    "Display detailed information on one or more containers",
+    [
+        Flag("format", "f", "string", FORMAT_FLAG_HELP),
+        Flag("size", "s", "bool", "Display total file sizes"),
+    ],
+    run_container_inspect,
+    min_args=1,
+)
 
 IMAGE_INSPECT = Spec(
     "[OPTIONS] IMAGE [IMAGE...]",

@@ -72,6 +72,12 @@ class APIClient:
     def close(self) -> None:
         self._conn.close()
 
+    def clone(self) -> APIClient:
+        """Another client on its own connection, reusing the negotiated version (for threads)."""
+        other = APIClient(self.host, version=self.api_version, timeout=self._conn.timeout)
+        other.server_headers = self.server_headers
+        return other
+
     def __enter__(self) -> APIClient:
         return self
 
@@ -215,3 +221,68 @@ class APIClient:
         headers = {"X-Registry-Auth": registry_auth} if registry_auth else None
         params = {"fromImage": image, "tag": tag or None, "platform": platform or None}
         return self.stream_json("POST", "/images/create", params, headers=headers)
+
+    # -- containers -----------------------------------------------------------------------
+
+    def create_container(self, body: dict[str, Any], *, name: str = "",
+                         platform: str = "") -> dict[str, Any]:
+        """POST /containers/create: {"Id": ..., "Warnings": [...]}."""
+        params = {"name": name or None, "platform": platform or None}
+        return dict(self.request_json("POST", "/containers/create", params, body))
+
+    def start(self, container: str) -> None:
+        self.request_json("POST", f"/containers/{quote(container)}/start")
+
+    def wait(self, container: str, condition: str = "not-running") -> dict[str, Any]:
+        """POST /containers/{id}/wait: blocks until the condition; {"StatusCode": n, "Error": ...}."""
+        return dict(self.request_json("POST", f"/containers/{quote(container)}/wait",
+                                      {"condition": condition}) or {})
+
+    def wait_response(self, container: str, condition: str = "not-running") -> Response:
+        """The wait call sent now and read later (run waits before it starts the container)."""
+        return self._send("POST", f"/containers/{quote(container)}/wait", {"condition": condition})
+
+    def attach(self, container: str, *, stdin: bool = False, stdout: bool = True, stderr: bool = True,
+               stream: bool = True, logs: bool = False, detach_keys: str | None = None) -> Hijacked:
+        """POST /containers/{id}/attach, hijacked: raw bytes both ways (stdcopy frames unless a TTY)."""
+        params = {"stream": stream, "stdin": stdin, "stdout": stdout, "stderr": stderr,
+                  "logs": logs or None, "detachKeys": detach_keys}
+        return self.hijack("POST", f"/containers/{quote(container)}/attach", params)
+
+    def logs(self, container: str, *, stdout: bool = True, stderr: bool = True, follow: bool = False,
+             since: str | None = None, until: str | None = None, timestamps: bool = False,
+             tail: str = "all") -> Response:
+        """GET /containers/{id}/logs: a response whose body streams (stdcopy frames unless a TTY)."""
+        params = {"stdout": stdout, "stderr": stderr, "follow": follow or None, "since": since or None,
+                  "until": until or None, "timestamps": timestamps or None, "tail": tail}
+        return self._send("GET", f"/containers/{quote(container)}/logs", params)
+
+    def stop(self, container: str, *, timeout: int | None = None, signal: str | None = None) -> None:
+        params = {"t": timeout, "signal": signal or None}
+        self.request_json("POST", f"/containers/{quote(container)}/stop", params)
+
+    def restart(self, container: str, *, timeout: int | None = None, signal: str | None = None) -> None:
+        params = {"t": timeout, "signal": signal or None}
+        self.request_json("POST", f"/containers/{quote(container)}/restart", params)
+
+    def kill(self, container: str, signal: str | None = None) -> None:
+        self.request_json("POST", f"/containers/{quote(container)}/kill", {"signal": signal or None})
+
+    def remove_container(self, container: str, *, force: bool = False, volumes: bool = False,
+                         link: bool = False) -> None:
+        params = {"force": force or None, "v": volumes or None, "link": link or None}
+        self.request_json("DELETE", f"/containers/{quote(container)}", params)
+
+    def containers(self, *, all: bool = False, limit: int | None = None, size: bool = False,
+                   filters: dict[str, list[str]] | None = None) -> list[dict[str, Any]]:
+        params = {"all": all or None, "limit": limit, "size": size or None, "filters": encode_filters(filters)}
+        return list(self.request_json("GET", "/containers/json", params) or [])
+
+    def inspect_container(self, container: str, *, size: bool = False) -> dict[str, Any]:
+        return dict(self.request_json("GET", f"/containers/{quote(container)}/json", {"size": size or None}))
+
+    def resize(self, container: str, height: int, width: int) -> None:
+        self.request_json("POST", f"/containers/{quote(container)}/resize", {"h": height, "w": width})
+
+    def prune_containers(self, filters: dict[str, list[str]] | None = None) -> dict[str, Any]:
+        return dict(self.request_json("POST", "/containers/prune", {"filters": encode_filters(filters)}) or {})
