@@ -45,6 +45,8 @@ def _read_lines(rootfs: str, rel: str) -> list[list[str]] | None:
             text = f.read()
     except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
         return None
+    except OSError as e:
+        raise InvalidArgument(f"unable to read /{rel} in the container: {e.strerror}")
     out = []
     for line in text.splitlines():
         line = line.strip()
