@@ -2,7 +2,9 @@
 
 Builds a 5-layer image of about 270 MB compressed (three layers of random bytes, two of
 text files) in a local docker-registry, then times cold pulls of it, alternating the tools
-in one run, each into a fresh root. Prints MB/s of compressed input and the ratios.
+in one run, each into a fresh root. Prints MB/s of compressed input, the ratios, and the CPU
+seconds each tool used (client + daemon; the registry's share apart): on a 2-core machine a
+pull that keeps both cores busy cannot take less than (its CPU + the registry's) / 2.
 Every root is kept until the end: on an ext4 without a journal (these machines), files
 deleted just before a run make each file creation of that run scan for an inode that was
 not recently deleted, which would charge the previous round's cleanup to the next tool.
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -60,10 +63,26 @@ def build_big_image() -> tuple[object, int]:
     return image, compressed
 
 
-def time_cmd(argv: list[str], env: dict[str, str] | None = None) -> float:
+def proc_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a live process has used so far."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def time_cmd(argv: list[str], cpu: list[float], pids: tuple[int, ...] = ()) -> float:
+    """Wall seconds of `argv`; appends the CPU seconds it (and the live `pids`) used to `cpu`."""
+    before = children_cpu() + sum(proc_cpu(p) for p in pids)
     start = time.perf_counter()
-    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, env=env)
-    return time.perf_counter() - start
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - start
+    cpu.append(children_cpu() + sum(proc_cpu(p) for p in pids) - before)
+    return wall
 
 
 class Dockerd:
@@ -123,32 +142,40 @@ def main() -> int:
             os.makedirs(dockerd.root)
             dockerd.start()
         results: dict[str, list[float]] = {"sampan": [], "skopeo": []}
+        cpu: dict[str, list[float]] = {"sampan": [], "skopeo": []}
+        registry_cpu: dict[str, list[float]] = {"sampan": [], "skopeo": []}
         if dockerd:
-            results["docker"] = []
+            results["docker"], cpu["docker"], registry_cpu["docker"] = [], [], []
+        assert registry.proc is not None
+        reg_pid = registry.proc.pid
+
+        def timed(tool: str, argv: list[str], pids: tuple[int, ...] = ()) -> None:
+            reg_before = proc_cpu(reg_pid)
+            results[tool].append(time_cmd(argv, cpu[tool], pids))
+            registry_cpu[tool].append(proc_cpu(reg_pid) - reg_before)
         for r in range(args.rounds):
             root = os.path.join(work, f"sampan{r}")
             daemon = DaemonProcess(root)
             daemon.start()
             try:
-                results["sampan"].append(
-                    time_cmd([sys.executable, "-m", "sampan.cli.main", "-H", daemon.docker_host, "pull", "-q", ref])
-                )
+                timed("sampan", [sys.executable, "-m", "sampan.cli.main", "-H", daemon.docker_host,
+                                 "pull", "-q", ref], (daemon.pid,))
             finally:
                 daemon.stop()
                 subprocess.run(["umount", "-R", root], capture_output=True)
             dest = os.path.join(work, f"oci{r}")
-            results["skopeo"].append(
-                time_cmd(["skopeo", "copy", "--src-tls-verify=false", f"docker://{ref}", f"oci:{dest}:latest"])
-            )
+            timed("skopeo", ["skopeo", "copy", "--src-tls-verify=false", f"docker://{ref}", f"oci:{dest}:latest"])
             if dockerd:
                 host = f"unix://{dockerd.sock}"
-                results["docker"].append(time_cmd(["docker", "-H", host, "pull", "-q", ref]))
+                assert dockerd.proc is not None
+                timed("docker", ["docker", "-H", host, "pull", "-q", ref], (dockerd.proc.pid,))
                 subprocess.run(["docker", "-H", host, "rmi", "-f", ref], capture_output=True)
                 subprocess.run(["docker", "-H", host, "builder", "prune", "-af"], capture_output=True)
         print(f"\ncold pull of {mb:.0f} MB compressed, median of {args.rounds}:")
         med = {k: statistics.median(v) for k, v in results.items()}
         for k, v in med.items():
-            print(f"  {k:8s} {v:6.2f} s  {mb / v:7.1f} MB/s   runs: {', '.join(f'{x:.2f}' for x in results[k])}")
+            print(f"  {k:8s} {v:6.2f} s  {mb / v:7.1f} MB/s   runs: {', '.join(f'{x:.2f}' for x in results[k])}"
+                  f"   CPU s: {statistics.median(cpu[k]):.2f} + registry {statistics.median(registry_cpu[k]):.2f}")
         for k in med:
             if k != "sampan":
                 print(f"  sampan throughput / {k}: {med[k] / med['sampan']:.2f}x")
