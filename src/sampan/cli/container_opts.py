@@ -212,9 +212,8 @@ def build(o: Parsed, *, detach: bool = False, console_size: tuple[int, int] = (0
         "OomKillDisable": bool(o.oom_kill_disable), "MemorySwappiness": o.memory_swappiness,
         "PidsLimit": o.pids_limit, "ConsoleSize": list(console_size),
     })
-    add, drop = ov.normalize_caps(o.cap_add), ov.normalize_caps(o.cap_drop)
-    hc["CapAdd"] = [c for c in add if c not in drop or c == "ALL"] or None
-    hc["CapDrop"] = [c for c in drop if c not in add or c == "ALL"] or None
+    add, drop = ov.normalize_caps(o.cap_add), ov.normalize_caps(o.cap_drop)  # the daemon settles overlaps
+    hc["CapAdd"], hc["CapDrop"] = add or None, drop or None
     for flag, key in (("memory", "Memory"), ("memory_reservation", "MemoryReservation"),
                       ("shm_size", "ShmSize")):
         if getattr(o, flag):
@@ -238,10 +237,10 @@ def build(o: Parsed, *, detach: bool = False, console_size: tuple[int, int] = (0
         "Hostname": o.hostname, "Domainname": o.domainname, "User": o.user,
         "AttachStdin": attach_stdin, "AttachStdout": attach_stdout, "AttachStderr": attach_stderr,
         "Tty": bool(o.tty), "OpenStdin": bool(o.interactive),
-        "StdinOnce": bool(o.interactive) and attach_stdin, "Env": env, "Cmd": cmd or None,
+        "StdinOnce": bool(o.interactive) and attach_stdin, "Env": env or None, "Cmd": cmd or None,
         "Image": image, "Volumes": volumes, "WorkingDir": o.workdir, "Entrypoint": entrypoint,
         "OnBuild": None, "Labels": ov.kv_map(label_items), "HostConfig": hc,
-        "NetworkingConfig": {"EndpointsConfig": {hc["NetworkMode"]: _endpoint()}},
+        "NetworkingConfig": {"EndpointsConfig": {} if o.network else {"default": _endpoint()}},
     }
     if exposed:
         body["ExposedPorts"] = exposed

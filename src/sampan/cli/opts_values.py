@@ -78,9 +78,7 @@ def read_kv_file(path: str, *, lookup: bool) -> list[str]:
             raise OptError(f"invalid {kind} file ({path}): variable '{name}' contains whitespaces")
         if eq:
             out.append(f"{name}={value}")
-        elif not lookup:
-            out.append(name)
-        elif name in os.environ:
+        elif lookup and name in os.environ:
             out.append(f"{name}={os.environ[name]}")
     return out
 
@@ -166,6 +164,8 @@ def parse_mount(spec: str) -> dict[str, Any]:
         raise OptError(f"invalid mount type: {kind}")
     if "Target" not in mount:
         raise OptError("target is required")
+    if volume:
+        volume.setdefault("DriverConfig", {})
     for options, owner, name in ((bind, "bind", "BindOptions"), (volume, "volume", "VolumeOptions"),
                                  (tmpfs, "tmpfs", "TmpfsOptions")):
         if options and kind != owner:
@@ -284,7 +284,7 @@ def normalize_caps(caps: list[str]) -> list[str]:
             c = "CAP_" + c
         if c and c not in out:
             out.append(c)
-    return ["ALL"] if "ALL" in out else out
+    return sorted(out)
 
 
 def security_opts(items: list[str]) -> list[str]:
