@@ -35,6 +35,8 @@ class DaemonConfig:
     debug: bool = False
     log_level: str = "info"
     pidfile: str = field(default="")
+    default_runtime: str = "sampan-runtime"
+    runtimes: tuple[tuple[str, str], ...] = ()  # extra OCI runtimes: (name, path)
 
     @property
     def pidfile_path(self) -> str:
@@ -58,6 +60,8 @@ _OPTIONS = (
     _Option("debug", "debug", bool),
     _Option("log-level", "log_level", str),
     _Option("pidfile", "pidfile", str),
+    _Option("default-runtime", "default_runtime", str),
+    _Option("runtimes", "runtimes", dict),
 )
 _BY_KEY = {o.key: o for o in _OPTIONS}
 _DRIVER_ALIASES = {"overlay2": "overlay", "vfs": "native"}
@@ -79,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-D", "--debug", action="store_const", const=True, help="debug logging")
     p.add_argument("-l", "--log-level", choices=LOG_LEVELS, help="logging level (default info)")
     p.add_argument("-p", "--pidfile", help="pid file (default EXEC_ROOT/sampand.pid)")
+    p.add_argument("--default-runtime", help="OCI runtime for containers (default sampan-runtime)")
+    p.add_argument("--add-runtime", dest="runtimes", action="append", metavar="NAME=PATH",
+                   help="register an OCI runtime with runc's command line")
     p.add_argument("-v", "--version", action="version", version=f"sampand version {__version__}")
     return p
 
@@ -124,9 +131,14 @@ def _check_file_values(raw: dict[str, Any]) -> dict[str, Any]:
         ok = isinstance(value, opt.kind) and not (opt.kind is int and isinstance(value, bool))
         if opt.kind is list:
             ok = ok and all(isinstance(v, str) for v in value)
+        if opt.kind is dict:
+            ok = ok and all(isinstance(v, dict) and isinstance(v.get("path"), str) for v in value.values())
         if not ok:
             raise InvalidArgument(f"invalid value for {key}: {json.dumps(value)}")
-        out[opt.attr] = tuple(value) if opt.kind is list else value
+        if opt.kind is dict:
+            out[opt.attr] = tuple((name, v["path"]) for name, v in value.items())
+        else:
+            out[opt.attr] = tuple(value) if opt.kind is list else value
     return out
 
 
@@ -137,6 +149,11 @@ def load_config(argv: Sequence[str] | None = None) -> DaemonConfig:
     for attr in ("hosts", "insecure_registries"):
         if attr in flags:
             flags[attr] = tuple(flags[attr])
+    if "runtimes" in flags:
+        pairs = [item.partition("=") for item in flags["runtimes"]]
+        if any(not sep or not name or not path for name, sep, path in pairs):
+            raise InvalidArgument("runtime must be specified as NAME=PATH")
+        flags["runtimes"] = tuple((name, path) for name, _, path in pairs)
     config_file = args.config_file or DEFAULT_CONFIG_FILE
     raw = read_config_file(config_file, required=args.config_file is not None)
     try:

@@ -60,6 +60,8 @@ async def serve(config: DaemonConfig) -> None:
     import asyncio
     import signal
 
+    from sampan.daemon.containers.service import ContainerService
+    from sampan.daemon.containers.settings import ContainerSettings, builtin_runtimes
     from sampan.daemon.images.service import ImageService
     from sampan.daemon.system import SystemService
     from sampan.server.app import Backends, build_app
@@ -78,10 +80,17 @@ async def serve(config: DaemonConfig) -> None:
         max_concurrent_downloads=config.max_concurrent_downloads,
     )
     try:
+        runtimes = {**builtin_runtimes(), **dict(config.runtimes)}
+        settings = ContainerSettings(data_root=config.data_root, exec_root=config.exec_root,
+                                     runtimes=runtimes, default_runtime=config.default_runtime)
+        settings.runtime_for("")  # an unknown default runtime stops the daemon here
+        containers = await asyncio.to_thread(ContainerService.open, settings, images)
+        images.set_container_users(containers.image_users)
         snapshots = getattr(images, "snapshots", None)
         system = SystemService(config, image_count=images.image_count,
-                               driver_name=lambda: str(getattr(snapshots, "driver_name", "")))
-        server = APIServer(build_app(Backends(system=system, images=images)))
+                               driver_name=lambda: str(getattr(snapshots, "driver_name", "")),
+                               container_counts=containers.counts)
+        server = APIServer(build_app(Backends(system=system, images=images, containers=containers)))
         try:
             for host in config.hosts:
                 await server.listen(host)

@@ -5,17 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sampan.server.router import Router
-from sampan.server.routes import images, system
+from sampan.server.routes import containers, images, system
 
 
 @dataclass(frozen=True)
 class Backends:
     system: system.SystemBackend
     images: images.ImageBackend
+    containers: containers.ContainerBackend | None = None
 
 
 def build_app(backends: Backends) -> Router:
     router = Router()
     system.add_routes(router, backends.system)
     images.add_routes(router, backends.images)
+    if backends.containers is not None:
+        containers.add_routes(router, backends.containers)
     return router

@@ -140,4 +140,5 @@ def test_record_roundtrip(tmp_path: object) -> None:
     rec.save()
     again = ContainerRecord.load(d)
     assert again.state.exit_code == 2 and again.host_config == rec.host_config and again.dir == d
-    assert json.load(open(os.path.join(d, "hostconfig.json"))) == {"NetworkMode": "default"}
+    with open(os.path.join(d, "hostconfig.json")) as f:
+        assert json.load(f) == {"NetworkMode": "default"}

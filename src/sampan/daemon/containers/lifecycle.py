@@ -122,6 +122,8 @@ class Lifecycle:
     def _start_locked(self, rec: ContainerRecord, live: Live) -> None:
         from sampan.daemon.containers.spec import SpecInputs, generate_spec
 
+        if rec.host_config.get("Init") and not self.settings.init_path:
+            raise errdefs.System("cannot start a container with Init: no docker-init or tini binary on this host")
         bundle = self.bundle(rec.id)
         rootfs = os.path.join(bundle, "rootfs")
         layers.mount(self.snapshots, rec.id, rootfs)
@@ -130,6 +132,7 @@ class Lifecycle:
             image_config=rec.image_config, rootfs=rootfs, hosts_path=rec.hosts_path,
             hostname_path=rec.hostname_path, resolv_conf_path=rec.resolv_conf_path, shm_path=None,
             namespace_paths=self._namespace_paths(rec), cgroup_parent=self.settings.cgroup_parent,
+            init_path=self.settings.init_path,
         ))
         write_atomic(os.path.join(bundle, "config.json"), json.dumps(spec, indent=1).encode(), 0o600)
         state_dir = self.state_dir(rec.id)

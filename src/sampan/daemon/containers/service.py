@@ -61,7 +61,7 @@ class ContainerService:
 
     # --- create -------------------------------------------------------------------------
     def create(self, name: str, body: dict[str, Any], platform: str = "") -> CreateResponse:
-        from sampan.daemon.containers.spec import validate_host_config
+        from sampan.daemon.containers.spec import apply_host_defaults, validate_config, validate_host_config
 
         if not isinstance(body, dict):
             raise errdefs.InvalidArgument("Config cannot be empty in order to create a container")
@@ -74,7 +74,8 @@ class ContainerService:
             name = names.validate(name)
         self.settings.runtime_for(str(host_config.get("Runtime") or ""))
         validate_host_config(host_config)
-        _check_bind_sources(host_config)
+        validate_config(config, host_config)
+        host_config = apply_host_defaults(host_config)
         image = self.images.resolve_image(image_name)
         image_config = dict(image.config.raw.get("config") or {})
         merged = merge.merge_config(config, image_config)
@@ -284,12 +285,6 @@ def _driver_name(snapshots: Snapshotter) -> str:
     name = str(getattr(snapshots, "driver_name", "") or "")
     return {"overlay": "overlay2", "native": "vfs"}.get(name, name or "overlay2")
 
-
-def _check_bind_sources(host_config: dict[str, Any]) -> None:
-    for m in host_config.get("Mounts") or []:
-        if isinstance(m, dict) and m.get("Type") == "bind" and not os.path.exists(str(m.get("Source") or "")):
-            raise errdefs.InvalidArgument('invalid mount config for type "bind": bind source path does not '
-                                          f"exist: {m.get('Source')}")
 
 
 __all__ = ["ContainerService", "State", "now"]

@@ -29,6 +29,7 @@ class ContainerSettings:
     default_runtime: str = BUILTIN_RUNTIME
     cgroup_parent: str = "/sampan"
     use_zygote: bool = True
+    init_path: str | None = field(default_factory=lambda: shutil.which("docker-init") or shutil.which("tini"))
 
     @property
     def zygote_path(self) -> str | None:

@@ -1,0 +1,100 @@
+"""`docker run` and friends through the unmodified docker CLI (28.x and 20.10) against sampand."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import pytest
+
+from tests.support.daemon import DaemonProcess
+
+pytestmark = pytest.mark.root
+CLIS = [c for c in ("/usr/local/bin/docker", "/usr/bin/docker") if os.path.exists(c)]
+
+
+def docker(daemon: DaemonProcess, *args: str, cli: str = CLIS[0] if CLIS else "docker",
+           input: str | None = None, timeout: float = 60) -> tuple[int, str, str]:
+    r = daemon.docker(*args, cli=cli, input=input, timeout=timeout)
+    return r.returncode, r.stdout, r.stderr
+
+
+@pytest.mark.skipif(not CLIS, reason="the docker CLI is not installed")
+@pytest.mark.parametrize("cli", CLIS)
+def test_run_rm_echo_and_exit_codes(daemon: DaemonProcess, busybox_ref: str, cli: str) -> None:
+    code, out, err = docker(daemon, "run", "--rm", busybox_ref, "echo", "hi", cli=cli)
+    assert (code, out) == (0, "hi\n"), err
+    code, out, err = docker(daemon, "run", "--rm", busybox_ref, "sh", "-c", "echo out; echo err >&2; exit 3", cli=cli)
+    assert (code, out, err) == (3, "out\n", "err\n")
+    code, out, _ = docker(daemon, "run", "--rm", "-i", busybox_ref, "cat", cli=cli, input="from stdin\n")
+    assert (code, out) == (0, "from stdin\n")
+    code, out, _ = docker(daemon, "ps", "-aq", cli=cli)
+    assert out == ""  # --rm removed them
+
+
+@pytest.mark.skipif(not CLIS, reason="the docker CLI is not installed")
+def test_detached_logs_stop_rm(daemon: DaemonProcess, busybox_ref: str) -> None:
+    code, out, err = docker(daemon, "run", "-d", "--name", "bg", "--label", "k=v", busybox_ref, "sh", "-c",
+                            "echo started; trap 'echo bye; exit 0' TERM; while true; do sleep 0.1; done")
+    assert code == 0, err
+    cid = out.strip()
+    assert len(cid) == 64
+    deadline = time.monotonic() + 10
+    while "started" not in docker(daemon, "logs", "bg")[1] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    code, out, _ = docker(daemon, "ps", "--format", "{{.Names}} {{.Status}} {{.Labels}}")
+    assert out.startswith("bg Up ") and "k=v" in out
+    code, out, _ = docker(daemon, "inspect", "bg")
+    data = json.loads(out)[0]
+    assert data["Id"] == cid and data["Name"] == "/bg" and data["State"]["Running"] is True
+    assert os.path.exists(f"/proc/{data['State']['Pid']}")
+    assert data["Config"]["Labels"] == {"k": "v"} and data["HostConfig"]["NetworkMode"] in ("default", "bridge")
+    code, _, err = docker(daemon, "rm", "bg")
+    assert code != 0 and "You cannot remove a running container" in err
+    t0 = time.monotonic()
+    assert docker(daemon, "stop", "bg")[0] == 0
+    assert time.monotonic() - t0 < 5  # the TERM trap ran: no 10 s timeout
+    code, out, _ = docker(daemon, "logs", "-t", "bg")
+    lines = out.splitlines()
+    assert [line.split(" ", 1)[1] for line in lines] == ["started", "bye"]
+    code, out, _ = docker(daemon, "ps", "-a", "--filter", "name=bg", "--format", "{{.Status}}")
+    assert out.startswith("Exited (0)")
+    assert docker(daemon, "rm", "bg")[0] == 0
+    assert not os.path.exists(os.path.join(daemon.data_root, "containers", cid))
+    assert docker(daemon, "inspect", "bg")[0] != 0
+
+
+@pytest.mark.skipif(not CLIS, reason="the docker CLI is not installed")
+def test_stop_kills_after_timeout_and_kill_restart(daemon: DaemonProcess, busybox_ref: str) -> None:
+    script = "trap '' TERM; while true; do sleep 0.1; done"
+    code, out, err = docker(daemon, "run", "-d", busybox_ref, "sh", "-c", script)
+    assert code == 0, err
+    cid = out.strip()
+    t0 = time.monotonic()
+    assert docker(daemon, "stop", "-t", "1", cid)[0] == 0
+    assert 0.9 < time.monotonic() - t0 < 6
+    assert docker(daemon, "inspect", "-f", "{{.State.ExitCode}}", cid)[1].strip() == "137"
+    assert docker(daemon, "restart", "-t", "0", cid)[0] == 0
+    assert docker(daemon, "inspect", "-f", "{{.State.Running}}", cid)[1].strip() == "true"
+    assert docker(daemon, "kill", "-s", "KILL", cid)[0] == 0
+    assert docker(daemon, "wait", cid)[1].strip() == "137"
+    code, _, err = docker(daemon, "kill", cid)
+    assert code != 0 and "is not running" in err
+    assert docker(daemon, "rm", "-f", cid)[0] == 0
+
+
+@pytest.mark.skipif(not CLIS, reason="the docker CLI is not installed")
+def test_name_conflict_and_ps_filters(daemon: DaemonProcess, busybox_ref: str) -> None:
+    code, out, _ = docker(daemon, "create", "--name", "dup", busybox_ref, "true")
+    assert code == 0
+    cid = out.strip()
+    code, _, err = docker(daemon, "create", "--name", "dup", busybox_ref, "true")
+    assert code != 0
+    assert (f'Conflict. The container name "/dup" is already in use by container "{cid}". You have to remove '
+            "(or rename) that container to be able to reuse that name.") in err
+    code, out, _ = docker(daemon, "ps", "-a", "--filter", "status=created", "--format", "{{.ID}} {{.Status}}")
+    assert out.strip() == f"{cid[:12]} Created"
+    code, out, _ = docker(daemon, "container", "prune", "-f")
+    assert cid in out
+    assert docker(daemon, "ps", "-aq")[1] == ""
