@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from sampan.daemon.containers.spec import generate_spec, merge_env, resolve_command
+from sampan.daemon.containers.spec import generate_spec, merge_env, resolve_command, validate_config
 from sampan.errdefs import InvalidArgument
 
 
@@ -99,4 +99,6 @@ def test_uts_host_sets_no_hostname(make_inputs) -> None:
     assert "hostname" not in spec
     assert all(ns["type"] != "uts" for ns in spec["linux"]["namespaces"])
     with pytest.raises(InvalidArgument, match="Conflicting options: hostname and the UTS mode"):
-        generate_spec(make_inputs({"Hostname": "x"}, {"UTSMode": "host"}))
+        validate_config({"Hostname": "x"}, {"UTSMode": "host"})
+    # the service stores the hostname it chose in Config: starting must not trip over it
+    assert "hostname" not in generate_spec(make_inputs({"Hostname": "x"}, {"UTSMode": "host"}))

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from sampan.daemon.containers.spec import generate_spec
+from sampan.daemon.containers.spec import generate_spec, validate_config
 from sampan.errdefs import InvalidArgument
 
 V2 = os.path.exists("/sys/fs/cgroup/cgroup.controllers")
@@ -45,4 +45,5 @@ def test_container_modes(make_inputs) -> None:
     with pytest.raises(InvalidArgument, match="cannot join the pid namespace of abc"):
         generate_spec(make_inputs(host_config={"PidMode": "container:abc"}))
     with pytest.raises(InvalidArgument, match="conflicting options: hostname and the network mode"):
-        generate_spec(make_inputs({"Hostname": "h"}, {"NetworkMode": "container:abc"}, namespace_paths=paths))
+        validate_config({"Hostname": "h"}, {"NetworkMode": "container:abc"})
+    assert generate_spec(make_inputs({"Hostname": "h"}, {"NetworkMode": "container:abc"}, namespace_paths=paths))

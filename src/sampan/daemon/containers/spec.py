@@ -28,7 +28,7 @@ from .spec_mounts import prepare_sources, user_mounts
 from .spec_mountset import MountInputs, assemble_mounts, rootfs_propagation
 from .spec_seccomp import seccomp_for
 from .spec_security import capabilities_object, parse_security_opts, tweak_capabilities
-from .spec_validate import validate_config, validate_host_config
+from .spec_validate import check_working_dir, validate_config, validate_host_config
 from .users import ResolvedUser, additional_gids, resolve_groups, resolve_user
 
 __all__ = [
@@ -185,7 +185,7 @@ def generate_spec(inputs: SpecInputs) -> dict[str, Any]:
     hc = apply_host_defaults(inputs.host_config)
     inputs = replace(inputs, host_config=hc)
     validate_host_config(hc)
-    validate_config(inputs.config, hc)
+    check_working_dir(inputs.config)
     privileged = bool(hc.get("Privileged"))
     security = parse_security_opts(list(hc.get("SecurityOpt") or []))
     caps = tweak_capabilities(list(hc.get("CapAdd") or []), list(hc.get("CapDrop") or []), privileged)

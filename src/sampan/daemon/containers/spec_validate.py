@@ -129,11 +129,16 @@ def validate_host_config(host_config: dict[str, Any]) -> None:
     custom_devices(hc)
 
 
-def validate_config(config: dict[str, Any], host_config: dict[str, Any]) -> None:
-    """The Config checks dockerd makes at create (working dir, hostname vs namespace modes)."""
+def check_working_dir(config: dict[str, Any]) -> None:
     workdir = config.get("WorkingDir") or ""
     if workdir and not workdir.startswith("/"):
         raise InvalidArgument(f"the working directory '{workdir}' is invalid, it needs to be an absolute path")
+
+
+def validate_config(config: dict[str, Any], host_config: dict[str, Any]) -> None:
+    """The Config checks dockerd makes at create, on the Config as posted (working dir, hostname vs
+    namespace modes); generate_spec does not repeat the hostname checks, the stored Config has one."""
+    check_working_dir(config)
     hostname = config.get("Hostname") or ""
     if hostname and (host_config.get("UTSMode") or "") == "host":
         raise InvalidArgument("Conflicting options: hostname and the UTS mode")
