@@ -101,3 +101,32 @@ def test_env_and_terminal_off(run_container: Run) -> None:
     env = dict(line.split("=", 1) for line in out.splitlines())
     assert env["A"] == "1" and env["PATH"].startswith("/usr/local/sbin") and "TERM" not in env
     assert os.path.exists("/proc/self")
+
+
+def test_privileged(run_container: Run) -> None:
+    with open("/proc/self/status") as f:
+        own = next(line.split()[1] for line in f if line.startswith("CapBnd:"))
+    out = _ok(run_container({"Cmd": ["sh", "-c", "grep -E '^(CapEff|Seccomp):' /proc/self/status; "
+                                                 "mkdir /m && mount -t tmpfs none /m && echo mounted; "
+                                                 "test -c /dev/fuse && echo fuse"]},
+                            {"Privileged": True}))
+    fields = dict(line.split(":\t") for line in out.splitlines() if ":\t" in line)
+    assert fields["CapEff"] == own and fields["Seccomp"] == "0"
+    assert "mounted" in out and "fuse" in out
+
+
+def test_device_mapping(run_container: Run) -> None:
+    out = _ok(run_container({"Cmd": ["sh", "-c", "echo hi > /dev/mynull && echo wrote; "
+                                                 "cat /dev/fuse 2>&1; ls -l /dev/mynull"]},
+                            {"Devices": [{"PathOnHost": "/dev/null", "PathInContainer": "/dev/mynull",
+                                          "CgroupPermissions": "rwm"}]}))
+    assert "wrote" in out and "1,   3" in out
+    assert "/dev/fuse" in out  # not in the container: no such node
+
+
+def test_sysctl_and_ulimit(run_container: Run) -> None:
+    out = _ok(run_container({"Cmd": ["sh", "-c", "cat /proc/sys/kernel/shmmni /proc/sys/net/ipv4/ping_group_range; "
+                                                 "ulimit -n"]},
+                            {"Sysctls": {"kernel.shmmni": "1234"},
+                             "Ulimits": [{"Name": "nofile", "Soft": 512, "Hard": 1024}]}))
+    assert out.split() == ["1234", "0", "2147483647", "512"]
