@@ -15,6 +15,7 @@ from sampan.errdefs import InvalidArgument
     ({"Entrypoint": ["/e"], "Cmd": ["a"]}, {"Cmd": ["run"]}, ["/e", "a"]),
     ({"Entrypoint": [""], "Cmd": ["ls"]}, {"Entrypoint": ["/init"], "Cmd": ["run"]}, ["ls"]),
     ({"Entrypoint": "/str"}, {}, ["/str"]),
+    ({"Cmd": "echo hi"}, {"Entrypoint": "/bin/sh -c"}, ["/bin/sh -c", "echo hi"]),
     ({"Cmd": None, "Entrypoint": None}, {"Cmd": ["x"]}, ["x"]),
 ])
 def test_resolve_command(config: dict, image: dict, want: list[str]) -> None:

@@ -55,20 +55,27 @@ class SpecInputs:
 
 def resolve_command(config: dict[str, Any], image_config: dict[str, Any]) -> list[str]:
     """Entrypoint + Cmd with Docker's inheritance: a given Entrypoint (even "") drops the image's Cmd."""
-    entrypoint = config.get("Entrypoint")
-    cmd = list(config.get("Cmd") or [])
-    if isinstance(entrypoint, str):
-        entrypoint = [entrypoint]
+    entrypoint = _strs(config.get("Entrypoint"))
+    cmd = _strs(config.get("Cmd")) or []
     if entrypoint is None:
-        entrypoint = list(image_config.get("Entrypoint") or [])
+        entrypoint = _strs(image_config.get("Entrypoint")) or []
         if not cmd:
-            cmd = list(image_config.get("Cmd") or [])
+            cmd = _strs(image_config.get("Cmd")) or []
     elif entrypoint == [""]:
         entrypoint = []
     args = [*entrypoint, *cmd]
     if not args:
         raise InvalidArgument("no command specified")
     return args
+
+
+def _strs(value: Any) -> list[str] | None:
+    """The Engine API's string-or-list fields (Go's StrSlice): "a b" is one element, null is None."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value]
 
 
 def _key(item: str) -> str:
