@@ -185,8 +185,8 @@ class SystemService:
             "Labels": [],
             "ExperimentalBuild": False,
             "ServerVersion": __version__,
-            "Runtimes": {"runc": {"path": "sampan-runtime"}},
-            "DefaultRuntime": "runc",
+            "Runtimes": _runtimes(c),
+            "DefaultRuntime": c.default_runtime,
             "Swarm": {"NodeID": "", "NodeAddr": "", "LocalNodeState": "inactive",
                       "ControlAvailable": False, "Error": "", "RemoteManagers": None},
             "LiveRestoreEnabled": True,
@@ -200,6 +200,12 @@ class SystemService:
             "Warnings": [],
             "CDISpecDirs": [],
         }
+
+
+def _runtimes(config: DaemonConfig) -> dict[str, Any]:
+    from sampan.daemon.containers.settings import builtin_runtimes
+
+    return {name: {"path": path} for name, path in {**builtin_runtimes(), **dict(config.runtimes)}.items()}
 
 
 def _registry_config(insecure: tuple[str, ...]) -> dict[str, Any]:

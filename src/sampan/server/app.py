@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sampan.server.router import Router
-from sampan.server.routes import containers, images, system
+from sampan.server.routes import containers, containers_df, images, system
 
 
 @dataclass(frozen=True)
@@ -21,4 +21,6 @@ def build_app(backends: Backends) -> Router:
     images.add_routes(router, backends.images)
     if backends.containers is not None:
         containers.add_routes(router, backends.containers)
+        if hasattr(backends.images, "disk_usage"):
+            containers_df.add_routes(router, backends.images, backends.containers)  # type: ignore[arg-type]
     return router

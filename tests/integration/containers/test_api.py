@@ -139,3 +139,20 @@ def test_runc_as_runtime(tmp_path_factory: pytest.TempPathFactory, busybox_ref: 
         assert os.listdir(os.path.join(proc.exec_root, "runtime", "runc")) == []
     finally:
         cleanup_daemon(proc)
+
+
+def test_info_counts_and_system_df(daemon: DaemonProcess, busybox_ref: str) -> None:
+    status, data = create(daemon, {"Image": busybox_ref, "Cmd": ["true"]})
+    cid = data["Id"]
+    try:
+        status, info = daemon.json("GET", "/info")
+        assert info["Containers"] >= 1 and info["ContainersStopped"] >= 1
+        assert info["DefaultRuntime"] == "sampan-runtime" and "sampan-runtime" in info["Runtimes"]
+        status, df = daemon.json("GET", "/system/df")
+        assert status == 200 and any(c["Id"] == cid and "SizeRw" in c for c in df["Containers"])
+        assert any(i["Containers"] >= 1 for i in df["Images"])
+        image_id = daemon.docker("inspect", "-f", "{{.Image}}", cid).stdout.strip()
+        r = daemon.docker("rmi", image_id)  # by ID: the stopped container is a conflict
+        assert r.returncode != 0 and "must be forced" in r.stderr, r.stderr
+    finally:
+        daemon.request("DELETE", f"/containers/{cid}")
