@@ -32,8 +32,9 @@ def test_default_mounts(make_inputs, tmp_path) -> None:
 def test_shm_size_and_shm_path(make_inputs) -> None:
     assert _by_dest(generate_spec(make_inputs(host_config={"ShmSize": 1 << 20})))["/dev/shm"]["options"][-1] \
         == "size=1048576"
-    shm = _by_dest(generate_spec(make_inputs(shm_path="/c/shm")))["/dev/shm"]
-    assert shm == {"destination": "/dev/shm", "type": "bind", "source": "/c/shm", "options": ["rbind", "rprivate"]}
+    spec = generate_spec(make_inputs(shm_path="/c/shm"))
+    assert spec["mounts"][-1] == {"destination": "/dev/shm", "type": "bind", "source": "/c/shm",
+                                  "options": ["rbind", "rprivate"]}  # an IPC mount: after the /etc files
     assert "/dev/shm" not in _by_dest(generate_spec(make_inputs(host_config={"IpcMode": "none"})))
     assert _by_dest(generate_spec(make_inputs(host_config={"IpcMode": "host"})))["/dev/shm"]["source"] == "/dev/shm"
 
@@ -53,8 +54,9 @@ def test_binds_are_created_and_sorted(make_inputs, tmp_path) -> None:
     assert src.is_dir()
     own = [m for m in spec["mounts"] if m["destination"] not in ("/proc", "/dev", "/dev/pts", "/sys",
                                                                   "/sys/fs/cgroup", "/dev/mqueue", "/dev/shm")]
-    assert [m["destination"] for m in own] == ["/a", "/z", "/run", "/a/b", "/etc/resolv.conf", "/etc/hostname",
-                                                "/etc/hosts", "/a/b/c"]
+    # dockerd: binds, /etc files, then HostConfig.Tmpfs, stable-sorted by depth
+    assert [m["destination"] for m in own] == ["/a", "/z", "/run", "/etc/resolv.conf", "/etc/hostname",
+                                                "/etc/hosts", "/a/b", "/a/b/c"]
     m = _by_dest(spec)
     assert m["/a/b/c"]["options"] == ["rbind", "ro", "rprivate"]
     assert m["/z"]["options"] == ["rbind", "rprivate"]

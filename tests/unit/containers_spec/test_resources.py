@@ -14,7 +14,7 @@ MB = 1 << 20
 @pytest.mark.parametrize(("hc", "want"), [
     ({}, {}),
     ({"Memory": 64 * MB}, {"memory": {"limit": 64 * MB, "swap": 128 * MB}}),
-    ({"Memory": 64 * MB, "MemorySwap": -1}, {"memory": {"limit": 64 * MB, "swap": -1}}),
+    ({"Memory": 64 * MB, "MemorySwap": -1}, {"memory": {"limit": 64 * MB}}),
     ({"Memory": 64 * MB, "MemorySwap": 100 * MB, "MemoryReservation": 32 * MB, "OomKillDisable": True,
       "MemorySwappiness": 10},
      {"memory": {"limit": 64 * MB, "reservation": 32 * MB, "swap": 100 * MB, "swappiness": 10,

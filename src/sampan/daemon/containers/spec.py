@@ -167,14 +167,14 @@ def _process(inputs: SpecInputs, hostname: str, caps: list[str], security_nnp: b
     user = resolve_user(inputs.rootfs, str(config.get("User") or image.get("User") or ""))
     groups = resolve_groups(inputs.rootfs, [str(g) for g in hc.get("GroupAdd") or []])
     workdir = config.get("WorkingDir") or image.get("WorkingDir") or "/"
-    proc: dict[str, Any] = {
-        "terminal": tty,
+    proc: dict[str, Any] = {"terminal": True} if tty else {}
+    proc.update({
         "user": {"uid": user.uid, "gid": user.gid, "additionalGids": additional_gids(user, groups)},
         "args": args,
         "env": env,
         "cwd": posixpath.normpath(workdir) if workdir.startswith("/") else "/" + workdir,
         "capabilities": capabilities_object(caps, user.uid),
-    }
+    })
     size = hc.get("ConsoleSize") or [0, 0]
     if tty and len(size) == 2 and (size[0] or size[1]):
         proc["consoleSize"] = {"height": int(size[0]), "width": int(size[1])}

@@ -40,7 +40,7 @@ class UserMount:
     options: tuple[str, ...]
     propagation: str = ""
     create: bool = False
-    origin: str = field(default="", compare=False)
+    field_name: str = field(default="Binds", compare=False)  # Binds, Mounts or Tmpfs: decides the order
 
 
 def _mount_error(kind: str, message: str) -> InvalidArgument:
@@ -100,8 +100,7 @@ def parse_bind(raw: str) -> UserMount:
     modes = mode.split(",") if mode else []
     propagation = next((m for m in modes if m in PROPAGATIONS), DEFAULT_PROPAGATION)
     opts = ["rbind"] + (["ro"] if "ro" in modes else [])
-    return UserMount(dest, "bind", posixpath.normpath(source), (*opts, propagation), propagation,
-                     create=True, origin=raw)
+    return UserMount(dest, "bind", posixpath.normpath(source), (*opts, propagation), propagation, create=True)
 
 
 def tmpfs_size_option(size: int) -> str:
@@ -135,9 +134,9 @@ def merge_tmpfs_options(options: list[str]) -> list[str]:
     return out
 
 
-def _tmpfs(dest: str, data: str, origin: str) -> UserMount:
+def _tmpfs(dest: str, data: str, field_name: str) -> UserMount:
     options = ["noexec", "nosuid", "nodev", DEFAULT_PROPAGATION] + ([o for o in data.split(",") if o] if data else [])
-    return UserMount(dest, "tmpfs", "tmpfs", tuple(merge_tmpfs_options(options)), origin=origin)
+    return UserMount(dest, "tmpfs", "tmpfs", tuple(merge_tmpfs_options(options)), field_name=field_name)
 
 
 def parse_api_mount(m: dict[str, Any]) -> UserMount:
@@ -169,7 +168,7 @@ def parse_api_mount(m: dict[str, Any]) -> UserMount:
             data.append(tmpfs_size_option(int(topts["SizeBytes"])))
         for extra in topts.get("Options") or []:
             data.append("=".join(str(x) for x in extra) if isinstance(extra, list) else str(extra))
-        return _tmpfs(dest, ",".join(data), f"{kind}:{dest}")
+        return _tmpfs(dest, ",".join(data), "Mounts")
     if m.get("TmpfsOptions"):
         raise _mount_error(kind, "field TmpfsOptions must not be specified")
     if not source:
@@ -185,7 +184,7 @@ def parse_api_mount(m: dict[str, Any]) -> UserMount:
         raise _mount_error(kind, f"bind source path does not exist: {source}")
     opts = ["bind" if bopts.get("NonRecursive") else "rbind"] + (["ro"] if readonly else [])
     return UserMount(dest, "bind", posixpath.normpath(source), (*opts, propagation), propagation,
-                     create=create, origin=f"{kind}:{source}:{dest}")
+                     create=create, field_name="Mounts")
 
 
 def user_mounts(host_config: dict[str, Any]) -> list[UserMount]:
@@ -193,7 +192,7 @@ def user_mounts(host_config: dict[str, Any]) -> list[UserMount]:
     out = [parse_bind(b) for b in host_config.get("Binds") or []]
     out += [parse_api_mount(m) for m in host_config.get("Mounts") or []]
     for dest, data in (host_config.get("Tmpfs") or {}).items():
-        out.append(_tmpfs(_check_destination("tmpfs", dest), data or "", f"tmpfs:{dest}"))
+        out.append(_tmpfs(_check_destination("tmpfs", dest), data or "", "Tmpfs"))
     seen: set[str] = set()
     for m in out:
         if m.destination in seen:

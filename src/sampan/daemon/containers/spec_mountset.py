@@ -35,6 +35,10 @@ def _depth(dest: str) -> int:
     return len(os.path.normpath(dest).split("/"))
 
 
+def _oci(u: UserMount) -> dict[str, Any]:
+    return {"destination": u.destination, "type": u.type, "source": u.source, "options": list(u.options)}
+
+
 def _bind(dest: str, source: str, readonly: bool) -> dict[str, Any]:
     opts = ["rbind"] + (["ro"] if readonly else []) + [DEFAULT_PROPAGATION]
     return {"destination": dest, "type": "bind", "source": source, "options": opts}
@@ -52,10 +56,13 @@ def assemble_mounts(m: MountInputs) -> list[dict[str, Any]]:
         if m.privileged and dest in ("/sys", "/sys/fs/cgroup"):
             mount["options"] = [o for o in mount["options"] if o != "ro"]
         out.append(mount)
-    own: list[dict[str, Any]] = [
-        {"destination": u.destination, "type": u.type, "source": u.source, "options": list(u.options)}
-        for u in m.user
-    ]
+    # dockerd's order before its (stable) sort by depth: volumes and binds, the /etc files,
+    # the IPC mount, then HostConfig.Tmpfs.
+    own = [_oci(u) for u in m.user if u.field_name != "Tmpfs"]
+    for dest, source in (("/etc/resolv.conf", m.resolv_conf_path), ("/etc/hostname", m.hostname_path),
+                         ("/etc/hosts", m.hosts_path)):
+        if dest not in wanted and source:
+            own.append(_bind(dest, source, m.readonly_rootfs))
     if "/dev/shm" not in wanted and not no_shm and "/dev" not in wanted:
         if m.ipc_mode == "host":
             own.append(_bind("/dev/shm", "/dev/shm", False))
@@ -64,15 +71,12 @@ def assemble_mounts(m: MountInputs) -> list[dict[str, Any]]:
         else:
             out.append({"destination": "/dev/shm", "type": "tmpfs", "source": "shm",
                         "options": ["nosuid", "noexec", "nodev", "mode=1777", f"size={m.shm_size}"]})
-    for dest, source in (("/etc/resolv.conf", m.resolv_conf_path), ("/etc/hostname", m.hostname_path),
-                         ("/etc/hosts", m.hosts_path)):
-        if dest not in wanted and source:
-            own.append(_bind(dest, source, m.readonly_rootfs))
+    own += [_oci(u) for u in m.user if u.field_name == "Tmpfs"]
     own.sort(key=lambda x: _depth(x["destination"]))
-    out += own
     if m.init_path:
         out.append({"destination": INIT_PATH_IN_CONTAINER, "type": "bind", "source": m.init_path,
                     "options": ["bind", "ro"]})
+    out += own
     return out
 
 

@@ -44,7 +44,7 @@ def resources(host_config: dict[str, Any], *, blkio_weight_supported: bool | Non
     if int(hc.get("MemoryReservation") or 0) > 0:
         memory["reservation"] = int(hc["MemoryReservation"])
     swap = memory_swap(hc)
-    if swap != 0:
+    if swap > 0:  # -1 (unlimited) is left to the runtime's default, as dockerd writes it
         memory["swap"] = swap
     swappiness = hc.get("MemorySwappiness")
     if swappiness is not None and int(swappiness) != -1:
