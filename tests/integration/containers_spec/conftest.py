@@ -18,7 +18,7 @@ from sampan.daemon.containers.spec import SpecInputs, generate_spec
 from tests.support.images import busybox_entries
 
 APPLETS = ("sh", "echo", "cat", "ls", "true", "false", "sleep", "id", "hostname", "env", "mount", "grep", "touch",
-           "mkdir", "dnsdomainname", "test", "ulimit")
+           "mkdir", "dnsdomainname", "test", "ulimit", "tr")
 RUNTIMES = {
     "runc": shutil.which("runc") or "/usr/sbin/runc",
     "sampan-runtime": os.path.join(os.path.dirname(sys.executable), "sampan-runtime"),
@@ -82,7 +82,7 @@ def run_container(request: pytest.FixtureRequest, tmp_path: Any, rootfs_template
     state_root = str(tmp_path / "state")
 
     def run(config: dict[str, Any], host_config: dict[str, Any] | None = None,
-            hosts: str = "127.0.0.1\tlocalhost\n") -> Result:
+            hosts: str = "127.0.0.1\tlocalhost\n", init_path: str | None = None) -> Result:
         cid = uuid.uuid4().hex + uuid.uuid4().hex
         bundle = tmp_path / cid[:12]
         cdir = bundle / "cdir"
@@ -95,7 +95,8 @@ def run_container(request: pytest.FixtureRequest, tmp_path: Any, rootfs_template
         spec = generate_spec(SpecInputs(
             container_id=cid, config=config, host_config=host_config or {}, image_config={}, rootfs=rootfs,
             hosts_path=str(cdir / "hosts"), hostname_path=str(cdir / "hostname"),
-            resolv_conf_path=str(cdir / "resolv.conf"), shm_path=None, cgroup_parent=cgroup_parent))
+            resolv_conf_path=str(cdir / "resolv.conf"), shm_path=None, cgroup_parent=cgroup_parent,
+            init_path=init_path))
         with open(bundle / "config.json", "w") as f:
             json.dump(spec, f)
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:

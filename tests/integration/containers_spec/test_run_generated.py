@@ -130,3 +130,13 @@ def test_sysctl_and_ulimit(run_container: Run) -> None:
                             {"Sysctls": {"kernel.shmmni": "1234"},
                              "Ulimits": [{"Name": "nofile", "Soft": 512, "Hard": 1024}]}))
     assert out.split() == ["1234", "0", "2147483647", "512"]
+
+
+def test_init_is_pid_one(run_container: Run) -> None:
+    init = "/usr/bin/docker-init"
+    if not os.path.exists(init):
+        pytest.fail("docker-init (tini-static, from the docker.io/tini packages) is missing")
+    out = _ok(run_container({"Cmd": ["sh", "-c", "cat /proc/1/cmdline | tr '\\0' ' '; echo; echo $$"]},
+                            {"Init": True}, init_path=init))
+    first, pid = out.splitlines()
+    assert first.startswith("/sbin/docker-init -- sh -c") and pid != "1"
