@@ -1,7 +1,7 @@
 """Run one pull in its own process, printing each progress message as a JSON line.
 
 The crash test SIGKILLs this process at chosen moments and then checks the stores.
-Usage: python -m tests.integration.images.crash_pull DATA_ROOT REF
+Usage: python -m tests.integration.images.crash_pull DATA_ROOT REF [slow]
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from sampan.daemon.images.service import ImageService
 def main() -> None:
     root, ref = sys.argv[1], sys.argv[2]
     svc = ImageService.open(root)
+    if sys.argv[3:] == ["slow"]:  # treat the link as slow: streamed layers keep partial ingests
+        svc._puller.fast_link = float("inf")
 
     def emit(msg: object) -> None:
         sys.stdout.write(json.dumps(msg.to_json()) + "\n")  # type: ignore[attr-defined]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 
 import pytest
@@ -14,6 +16,7 @@ import pytest
 from sampan.api.progress import JSONMessage
 from sampan.daemon.images.service import ImageService
 from sampan.digest import Digest
+from tests.support.faultproxy import FaultProxy
 from tests.support.images import Entry, Image, Pusher, build_image, busybox_entries, make_layer
 from tests.support.registry import LocalRegistry
 
@@ -120,3 +123,49 @@ def test_sigkill_mid_pull(tmp_path, big_image: tuple[str, Image], point: str) ->
     finally:
         svc.close()
     check_consistent(root).close()
+
+
+def test_killed_slow_pull_resumes_from_partial_ingest(tmp_path, big_image: tuple[str, Image],  # type: ignore[no-untyped-def]
+                                                      proxy: FaultProxy) -> None:
+    """On a slow link a streamed layer is also written as a partial ingest: after a SIGKILL
+    the next pull asks the registry only for the rest of it (a Range request)."""
+    ref, img = big_image
+    ref = ref.replace(ref.split("/", 1)[0], proxy.host, 1)
+    layer = json.loads(img.manifest)["layers"][1]["digest"]
+    short = layer.split(":", 1)[1][:12]
+    root = str(tmp_path / "root")
+    proxy.clear()
+    # The layer breaks after 6 MB and then fails: the pull sits in its resume back-off,
+    # with those 6 MB in the ingest, when it is killed.
+    proxy.set_fault(layer, "truncate", after=6_000_000)
+    proxy.set_fault(layer, "status", status=500, times=None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.integration.images.crash_pull", root, ref, "slow"],
+        stdout=subprocess.PIPE, cwd=ROOT_DIR, text=True,
+    )
+    data = os.path.join(root, "content", "ingest", hashlib.sha256(f"layer-{layer}".encode()).hexdigest(), "data")
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if json.loads(line).get("id") == short:
+                break
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not (os.path.exists(data) and os.path.getsize(data) >= 6_000_000):
+            time.sleep(0.005)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(30)
+    proxy.clear()
+    svc = check_consistent(root)
+    try:
+        if not svc.snapshots.independent_layers:
+            pytest.skip("native snapshots store every layer blob first (resume covered by the store tests)")
+        sizes = dict(svc.content.ingests())  # type: ignore[attr-defined,unused-ignore]
+        assert sizes.get(f"layer-{layer}") == 6_000_000
+        svc.pull(ref, platform=None, auth=None, progress=lambda m: None)
+        assert svc.inspect_image(ref).to_json()["Id"] == img.image_id
+        ranges = [h.get("Range") for m, p, h in proxy.requests if m == "GET" and p.endswith(layer)]
+        assert ranges == ["bytes=6000000-"]
+        assert list(svc.content.ingests()) == []  # type: ignore[attr-defined,unused-ignore]
+    finally:
+        svc.close()
