@@ -98,3 +98,36 @@ def test_name_conflict_and_ps_filters(daemon: DaemonProcess, busybox_ref: str) -
     code, out, _ = docker(daemon, "container", "prune", "-f")
     assert cid in out
     assert docker(daemon, "ps", "-aq")[1] == ""
+
+
+@pytest.mark.skipif(not CLIS, reason="the docker CLI is not installed")
+def test_pause_attach_start_a(daemon: DaemonProcess, busybox_ref: str) -> None:
+    code, out, _ = docker(daemon, "run", "-d", busybox_ref, "sh", "-c", "while true; do sleep 0.1; done")
+    cid = out.strip()
+    assert docker(daemon, "pause", cid)[0] == 0
+    assert docker(daemon, "inspect", "-f", "{{.State.Status}}", cid)[1].strip() == "paused"
+    assert "(Paused)" in docker(daemon, "ps", "--format", "{{.Status}}")[1]
+    assert docker(daemon, "unpause", cid)[0] == 0
+    assert docker(daemon, "pause", cid)[0] == 0
+    assert docker(daemon, "rm", "-f", cid)[0] == 0  # a paused container is thawed to die
+    code, out, _ = docker(daemon, "create", "-i", busybox_ref, "sh", "-c", "read x; echo got:$x; exit 6")
+    cid = out.strip()
+    code, out, _ = docker(daemon, "start", "-a", "-i", cid, input="line\n")
+    assert (code, out) == (6, "got:line\n")
+    assert docker(daemon, "rm", cid)[0] == 0
+
+
+@pytest.mark.skipif(not CLIS, reason="the docker CLI is not installed")
+def test_concurrent_runs(daemon: DaemonProcess, busybox_ref: str) -> None:
+    import subprocess
+
+    procs = [subprocess.Popen([CLIS[0], "run", "--rm", busybox_ref, "echo", str(i)], env=daemon.docker_env(),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(20)]
+    results = [(p.wait(timeout=120), p.stdout.read() if p.stdout else "", p.stderr.read() if p.stderr else "")
+               for p in procs]
+    for p in procs:
+        for stream in (p.stdout, p.stderr):
+            if stream:
+                stream.close()
+    assert [(code, out) for code, out, _ in results] == [(0, f"{i}\n") for i in range(20)], results
+    assert docker(daemon, "ps", "-aq")[1] == ""

@@ -273,6 +273,11 @@ class Lifecycle:
             shim.kill(parse_signal(sig))
         except (errdefs.Conflict, errdefs.Unavailable):
             pass
+        if rec.state.status == st.PAUSED:  # a frozen process gets its signal once thawed
+            try:
+                self.pause(rec, False)
+            except errdefs.Conflict:
+                pass
         if timeout < 0:
             live.exited.wait()
             return
@@ -322,6 +327,25 @@ class Lifecycle:
             callback(None, exc)
             return
         callback(sock, None)
+
+    def pause(self, rec: ContainerRecord, pause: bool) -> None:
+        live = self.live(rec.id)
+        with live.lock:
+            shim = live.shim
+            if shim is None or not st.is_active(rec.state.status):
+                raise errdefs.Conflict(f"Container {rec.id} is not running")
+            if pause and rec.state.status == st.PAUSED:
+                raise errdefs.Conflict(f"Container {rec.id} is already paused")
+            if not pause and rec.state.status != st.PAUSED:
+                raise errdefs.Conflict(f"Container {rec.id} is not paused")
+            target = st.PAUSED if pause else st.RUNNING
+            st.check(rec.state.status, target, rec.id)
+            if pause:
+                shim.pause()
+            else:
+                shim.resume()
+            rec.state.status = target
+            rec.save()
 
     def resize(self, rec: ContainerRecord, height: int, width: int) -> None:
         shim = self.live(rec.id).shim

@@ -148,6 +148,12 @@ class ContainerService:
         self.lifecycle.attach(rec, stdin, stdout, stderr, callback)
         return rec.tty
 
+    def pause(self, ref: str) -> None:
+        self.lifecycle.pause(self.store.get(ref), True)
+
+    def unpause(self, ref: str) -> None:
+        self.lifecycle.pause(self.store.get(ref), False)
+
     def resize(self, ref: str, height: int, width: int) -> None:
         self.lifecycle.resize(self.store.get(ref), height, width)
 

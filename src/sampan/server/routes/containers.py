@@ -43,6 +43,10 @@ class ContainerBackend(containers_streams.StreamBackend, Protocol):
 
     def resize(self, ref: str, height: int, width: int) -> None: ...
 
+    def pause(self, ref: str) -> None: ...
+
+    def unpause(self, ref: str) -> None: ...
+
     def prune(self, filters: dict[str, list[str]] | None = None) -> Any: ...
 
 
@@ -117,6 +121,14 @@ def add_routes(router: Router, backend: ContainerBackend) -> None:
         await asyncio.to_thread(backend.resize, req.params["id"], req.query_int("h"), req.query_int("w"))
         return Response(200, b"", "text/plain")
 
+    async def pause(req: Request) -> Reply:
+        await asyncio.to_thread(backend.pause, req.params["id"])
+        return Response.empty()
+
+    async def unpause(req: Request) -> Reply:
+        await asyncio.to_thread(backend.unpause, req.params["id"])
+        return Response.empty()
+
     async def prune(req: Request) -> Reply:
         return Response.json(_wire(await asyncio.to_thread(backend.prune, req.query_filters())))
 
@@ -130,5 +142,7 @@ def add_routes(router: Router, backend: ContainerBackend) -> None:
     router.post("/containers/{id}/kill", kill)
     router.post("/containers/{id}/wait", wait)
     router.post("/containers/{id}/resize", resize)
+    router.post("/containers/{id}/pause", pause)
+    router.post("/containers/{id}/unpause", unpause)
     containers_streams.add_routes(router, backend)
     router.delete("/containers/{id}", remove)
