@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from sampan.daemon.containers.spec import generate_spec, merge_env, resolve_command, validate_config
-from sampan.errdefs import InvalidArgument
+from sampan.errdefs import InvalidArgument, System
 
 
 @pytest.mark.parametrize(("config", "image", "want"), [
@@ -75,6 +75,8 @@ def test_init_wraps_command(make_inputs) -> None:
     init = spec["mounts"][dests.index("/dev/shm") + 1]  # after Docker's defaults, before the container's own
     assert init == {"destination": "/sbin/docker-init", "type": "bind", "source": "/usr/lib/sampan/init",
                     "options": ["bind", "ro"]}
+    with pytest.raises(System, match="docker-init"):
+        generate_spec(make_inputs({"Cmd": ["sleep", "1"]}, {"Init": True}))
     plain = generate_spec(make_inputs({"Cmd": ["sleep", "1"]}, init_path="/usr/lib/sampan/init"))
     assert plain["process"]["args"] == ["sleep", "1"]
     assert all(m["destination"] != "/sbin/docker-init" for m in plain["mounts"])

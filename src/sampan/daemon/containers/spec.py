@@ -12,7 +12,7 @@ import posixpath
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sampan.errdefs import InvalidArgument
+from sampan.errdefs import InvalidArgument, System
 
 from . import spec_resources as res
 from .defaults import (
@@ -160,6 +160,8 @@ def _process(inputs: SpecInputs, hostname: str, caps: list[str], security_nnp: b
     config, image, hc = inputs.config, inputs.image_config, inputs.host_config
     args = resolve_command(config, image)
     if hc.get("Init"):
+        if not inputs.init_path:
+            raise System('exec: "docker-init": executable file not found in $PATH: HostConfig.Init needs an init binary')
         args = [INIT_PATH_IN_CONTAINER, "--", *args]
     tty = bool(config.get("Tty"))
     base = [DEFAULT_PATH, f"HOSTNAME={hostname}"] + (["TERM=xterm"] if tty else [])
