@@ -161,7 +161,7 @@ def _process(inputs: SpecInputs, hostname: str, caps: list[str], security_nnp: b
     args = resolve_command(config, image)
     if hc.get("Init"):
         if not inputs.init_path:
-            raise System('exec: "docker-init": executable file not found in $PATH: HostConfig.Init needs an init binary')
+            raise System('exec: "docker-init": executable file not found in $PATH (HostConfig.Init needs one)')
         args = [INIT_PATH_IN_CONTAINER, "--", *args]
     tty = bool(config.get("Tty"))
     base = [DEFAULT_PATH, f"HOSTNAME={hostname}"] + (["TERM=xterm"] if tty else [])
