@@ -103,7 +103,7 @@ def test_uts_host_sets_no_hostname(make_inputs) -> None:
     spec = generate_spec(make_inputs(host_config={"UTSMode": "host"}))
     assert "hostname" not in spec
     assert all(ns["type"] != "uts" for ns in spec["linux"]["namespaces"])
-    with pytest.raises(InvalidArgument, match="Conflicting options: hostname and the UTS mode"):
+    with pytest.raises(InvalidArgument, match="conflicting options: hostname and the UTS mode"):
         validate_config({"Hostname": "x"}, {"UTSMode": "host"})
     # the service stores the hostname it chose in Config: starting must not trip over it
     assert "hostname" not in generate_spec(make_inputs({"Hostname": "x"}, {"UTSMode": "host"}))

@@ -46,6 +46,14 @@ MB = 1 << 20
     ({"Mounts": [{"Type": "bind", "Source": "/does/not/exist", "Target": "/x"}]},
      'invalid mount config for type "bind": bind source path does not exist: /does/not/exist'),
     ({"Memory": "lots"}, "invalid value for Memory: 'lots': want an integer"),
+    ({"Isolation": "hyperv"}, "invalid isolation: \"hyperv\" - linux only supports 'default'"),
+    ({"NetworkMode": "container:x", "Dns": ["1.1.1.1"]}, "conflicting options: dns and the network mode"),
+    ({"NetworkMode": "container:x", "ExtraHosts": ["a:1.2.3.4"]},
+     "conflicting options: custom host-to-IP mapping and the network mode"),
+    ({"NetworkMode": "container:x", "PortBindings": {"80/tcp": [{"HostPort": "8080"}]}},
+     "conflicting options: port publishing and the container type network mode"),
+    ({"NetworkMode": "host", "Links": ["a:b"]},
+     "conflicting options: host type networking can't be used with links. This would result in undefined behavior"),
 ])
 def test_invalid(hc: dict, message: str) -> None:
     with pytest.raises(InvalidArgument) as err:
@@ -70,6 +78,14 @@ def test_invalid(hc: dict, message: str) -> None:
 ])
 def test_valid(hc: dict) -> None:
     validate_host_config(hc)
+
+
+def test_config_conflicts() -> None:
+    from sampan.daemon.containers.spec import validate_config
+
+    with pytest.raises(InvalidArgument, match="conflicting options: mac-address and the network mode"):
+        validate_config({"MacAddress": "02:42:ac:11:00:02"}, {"NetworkMode": "container:x"})
+    validate_config({"Hostname": "h", "MacAddress": "02:42:ac:11:00:02"}, {"NetworkMode": "bridge"})
 
 
 def test_volumes_not_implemented() -> None:

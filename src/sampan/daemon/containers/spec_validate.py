@@ -96,6 +96,23 @@ def _valid_cpuset(text: str) -> bool:
     return True
 
 
+def _check_network_conflicts(hc: dict[str, Any], network: str) -> None:
+    """runconfig's network-mode conflicts (joined or host network namespaces own these settings)."""
+    if network.startswith("container:"):
+        if hc.get("Links"):
+            raise InvalidArgument("conflicting options: container type network can't be used with links. "
+                                  "This would result in undefined behavior")
+        if hc.get("Dns"):
+            raise InvalidArgument("conflicting options: dns and the network mode")
+        if hc.get("ExtraHosts"):
+            raise InvalidArgument("conflicting options: custom host-to-IP mapping and the network mode")
+        if hc.get("PortBindings") or hc.get("PublishAllPorts"):
+            raise InvalidArgument("conflicting options: port publishing and the container type network mode")
+    if network == "host" and hc.get("Links"):
+        raise InvalidArgument("conflicting options: host type networking can't be used with links. "
+                              "This would result in undefined behavior")
+
+
 def validate_host_config(host_config: dict[str, Any]) -> None:
     """Raise InvalidArgument with dockerd's wording for a HostConfig it would refuse."""
     hc = host_config or {}
@@ -112,6 +129,10 @@ def validate_host_config(host_config: dict[str, Any]) -> None:
     network = hc.get("NetworkMode") or ""
     if network == "container:":
         raise InvalidArgument(f"invalid network mode: {network}")
+    _check_network_conflicts(hc, network)
+    isolation = hc.get("Isolation") or ""
+    if isolation not in ("", "default"):
+        raise InvalidArgument(f"invalid isolation: \"{isolation}\" - linux only supports 'default'")
     oom = _int(hc, "OomScoreAdj")
     if not -1000 <= oom <= 1000:
         raise InvalidArgument(f"Invalid value {oom}, range for oom score adj is [-1000, 1000]")
@@ -141,6 +162,9 @@ def validate_config(config: dict[str, Any], host_config: dict[str, Any]) -> None
     check_working_dir(config)
     hostname = config.get("Hostname") or ""
     if hostname and (host_config.get("UTSMode") or "") == "host":
-        raise InvalidArgument("Conflicting options: hostname and the UTS mode")
-    if hostname and (host_config.get("NetworkMode") or "").startswith("container:"):
-        raise InvalidArgument("conflicting options: hostname and the network mode")
+        raise InvalidArgument("conflicting options: hostname and the UTS mode")
+    if (host_config.get("NetworkMode") or "").startswith("container:"):
+        if hostname:
+            raise InvalidArgument("conflicting options: hostname and the network mode")
+        if config.get("MacAddress"):
+            raise InvalidArgument("conflicting options: mac-address and the network mode")
