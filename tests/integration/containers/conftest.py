@@ -4,6 +4,8 @@ container tests of a module; everything it made is removed and its mounts checke
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 
 import pytest
@@ -31,8 +33,14 @@ def mounts_under(path: str) -> list[str]:
         return [line.split()[4] for line in f if line.split()[4].startswith(real)]
 
 
-def start_daemon(tmpdir: str, **kw: object) -> DaemonProcess:
-    return DaemonProcess(tmpdir, **kw).start()  # type: ignore[arg-type]
+def short_tmpdir(prefix: str) -> str:
+    """A temp dir of our own under /tmp: short (shim sockets live below it, AF_UNIX paths are
+    limited) and out of pytest's basetemp, which concurrent pytest sessions prune."""
+    return tempfile.mkdtemp(prefix=f"sct-{prefix}-", dir="/tmp")
+
+
+def start_daemon(prefix: str, **kw: object) -> DaemonProcess:
+    return DaemonProcess(short_tmpdir(prefix), **kw).start()  # type: ignore[arg-type]
 
 
 def cleanup_daemon(proc: DaemonProcess) -> None:
@@ -45,11 +53,12 @@ def cleanup_daemon(proc: DaemonProcess) -> None:
     stop_zygote(os.path.join(proc.exec_root, "shim-zygote.sock"))
     left = mounts_under(proc.tmpdir)
     assert not left, f"mounts left behind: {left}"
+    shutil.rmtree(proc.tmpdir, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory, busybox_ref: str) -> Iterator[DaemonProcess]:
-    proc = start_daemon(str(tmp_path_factory.mktemp("ctr")))
+def daemon(busybox_ref: str) -> Iterator[DaemonProcess]:
+    proc = start_daemon("ctr")
     try:
         status, _, body = proc.request("POST", f"/images/create?fromImage={busybox_ref}", timeout=120)
         assert status == 200 and b"error" not in body, body

@@ -126,10 +126,10 @@ def test_network_modes(daemon: DaemonProcess, busybox_ref: str) -> None:
 
 
 @pytest.mark.skipif(shutil.which("runc") is None, reason="runc is not installed")
-def test_runc_as_runtime(tmp_path_factory: pytest.TempPathFactory, busybox_ref: str) -> None:
+def test_runc_as_runtime(busybox_ref: str) -> None:
     from tests.integration.containers.conftest import cleanup_daemon, start_daemon
 
-    proc = start_daemon(str(tmp_path_factory.mktemp("runc")), extra_args=["--default-runtime", "runc"])
+    proc = start_daemon("runc", extra_args=["--default-runtime", "runc"])
     try:
         assert proc.request("POST", f"/images/create?fromImage={busybox_ref}", timeout=120)[0] == 200
         t0 = time.monotonic()
@@ -143,7 +143,7 @@ def test_runc_as_runtime(tmp_path_factory: pytest.TempPathFactory, busybox_ref: 
 
 def test_info_counts_and_system_df(daemon: DaemonProcess, busybox_ref: str) -> None:
     status, data = create(daemon, {"Image": busybox_ref, "Cmd": ["true"]})
-    cid = data["Id"]
+    cid = str(data["Id"])
     try:
         status, info = daemon.json("GET", "/info")
         assert info["Containers"] >= 1 and info["ContainersStopped"] >= 1

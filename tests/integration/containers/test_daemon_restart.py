@@ -14,8 +14,8 @@ from tests.integration.containers.conftest import cleanup_daemon, start_daemon
 pytestmark = pytest.mark.root
 
 
-def test_sigkilled_daemon_finds_its_containers(tmp_path_factory: pytest.TempPathFactory, busybox_ref: str) -> None:
-    proc = start_daemon(str(tmp_path_factory.mktemp("restart")))
+def test_sigkilled_daemon_finds_its_containers(busybox_ref: str) -> None:
+    proc = start_daemon("restart")
     try:
         assert proc.request("POST", f"/images/create?fromImage={busybox_ref}", timeout=120)[0] == 200
         long = proc.docker("run", "-d", "--name", "long", busybox_ref, "sh", "-c",

@@ -123,11 +123,14 @@ def test_concurrent_runs(daemon: DaemonProcess, busybox_ref: str) -> None:
 
     procs = [subprocess.Popen([CLIS[0], "run", "--rm", busybox_ref, "echo", str(i)], env=daemon.docker_env(),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(20)]
-    results = [(p.wait(timeout=120), p.stdout.read() if p.stdout else "", p.stderr.read() if p.stderr else "")
-               for p in procs]
+    results = []
     for p in procs:
-        for stream in (p.stdout, p.stderr):
-            if stream:
-                stream.close()
+        try:
+            out, err = p.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, err = p.communicate()
+            err += "\n(timed out)\n" + daemon.log()[-4000:]
+        results.append((p.returncode, out, err))
     assert [(code, out) for code, out, _ in results] == [(0, f"{i}\n") for i in range(20)], results
     assert docker(daemon, "ps", "-aq")[1] == ""

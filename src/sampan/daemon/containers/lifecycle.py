@@ -93,7 +93,8 @@ class Lifecycle:
             self._live.pop(cid, None)
 
     def state_dir(self, cid: str) -> str:
-        return os.path.join(self.settings.exec_root, "shims", cid)
+        """Half the ID: the shim's sockets live here and AF_UNIX paths stop at 107 bytes."""
+        return os.path.join(self.settings.exec_root, "shims", cid[:32])
 
     def bundle(self, cid: str) -> str:
         return os.path.join(self.settings.exec_root, "containers", cid)
