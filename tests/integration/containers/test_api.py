@@ -12,6 +12,7 @@ import pytest
 
 from tests.integration.containers.conftest import mounts_under
 from tests.support.daemon import DaemonProcess
+from tests.support.registry import LocalRegistry
 
 pytestmark = pytest.mark.root
 
@@ -156,3 +157,29 @@ def test_info_counts_and_system_df(daemon: DaemonProcess, busybox_ref: str) -> N
         assert r.returncode != 0 and "must be forced" in r.stderr, r.stderr
     finally:
         daemon.request("DELETE", f"/containers/{cid}")
+
+
+def test_bind_through_escaping_symlink_stays_inside(registry: LocalRegistry, daemon: DaemonProcess) -> None:
+    """An image symlink pointing out of the rootfs must not lead a bind mount onto the host."""
+    import tempfile
+    import uuid
+
+    from tests.support.images import Entry, Pusher, build_image, busybox_entries, make_layer
+
+    outside = f"/tmp/sct-outside-{uuid.uuid4().hex[:8]}"
+    escape = Entry("escape", "symlink", target=f"/../../../..{outside}")
+    layer = make_layer([*busybox_entries(("sh", "ls", "cat")), escape])
+    ref = f"{registry.host}/containers/escape:latest"
+    Pusher(registry.url).push_image("containers/escape", "latest", build_image([layer], env=["PATH=/bin"]))
+    assert daemon.request("POST", f"/images/create?fromImage={ref}", timeout=120)[0] == 200
+    src = tempfile.mkdtemp(prefix="sct-src-", dir="/tmp")
+    try:
+        with open(os.path.join(src, "f"), "w") as f:
+            f.write("bound\n")
+        r = daemon.docker("run", "--rm", "-v", f"{src}:/escape/sub", ref, "cat", "/escape/sub/f")
+        assert not os.path.exists(outside), "the bind followed the symlink out of the rootfs"
+        assert r.returncode == 0 and r.stdout == "bound\n", r.stderr
+    finally:
+        shutil.rmtree(src, ignore_errors=True)
+        shutil.rmtree(outside, ignore_errors=True)
+        daemon.docker("rmi", ref)

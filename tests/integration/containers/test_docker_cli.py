@@ -134,3 +134,24 @@ def test_concurrent_runs(daemon: DaemonProcess, busybox_ref: str) -> None:
         results.append((p.returncode, out, err))
     assert [(code, out) for code, out, _ in results] == [(0, f"{i}\n") for i in range(20)], results
     assert docker(daemon, "ps", "-aq")[1] == ""
+
+
+@pytest.mark.skipif(not CLIS, reason="the docker CLI is not installed")
+def test_logs_follow_until_exit_and_rotation(daemon: DaemonProcess, busybox_ref: str) -> None:
+    code, out, _ = docker(daemon, "run", "-d", busybox_ref, "sh", "-c", "for i in 1 2 3; do echo $i; sleep 0.2; done")
+    cid = out.strip()
+    code, out, _ = docker(daemon, "logs", "-f", cid)
+    assert (code, out) == (0, "1\n2\n3\n")
+    assert docker(daemon, "rm", cid)[0] == 0
+    code, out, err = docker(daemon, "run", "--log-opt", "max-size=2k", "--log-opt", "max-file=3", "--name", "rot",
+                            busybox_ref, "sh", "-c", "seq 1 2000 >/dev/null; i=0; while [ $i -lt 600 ]; do "
+                            "echo line-$i; i=$((i+1)); done")
+    assert code == 0, err
+    log_path = docker(daemon, "inspect", "-f", "{{.LogPath}}", "rot")[1].strip()
+    assert os.path.exists(log_path + ".1") and os.path.exists(log_path + ".2")
+    assert not os.path.exists(log_path + ".3")
+    lines = docker(daemon, "logs", "rot")[1].splitlines()
+    assert lines[-1] == "line-599" and 0 < len(lines) < 600  # the oldest lines rotated away, in order
+    assert lines == [f"line-{i}" for i in range(600 - len(lines), 600)]
+    assert docker(daemon, "logs", "--tail", "2", "rot")[1] == "line-598\nline-599\n"
+    assert docker(daemon, "rm", "rot")[0] == 0
