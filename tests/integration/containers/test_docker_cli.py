@@ -155,3 +155,15 @@ def test_logs_follow_until_exit_and_rotation(daemon: DaemonProcess, busybox_ref:
     assert lines == [f"line-{i}" for i in range(600 - len(lines), 600)]
     assert docker(daemon, "logs", "--tail", "2", "rot")[1] == "line-598\nline-599\n"
     assert docker(daemon, "rm", "rot")[0] == 0
+
+
+@pytest.mark.skipif(not CLIS, reason="the docker CLI is not installed")
+@pytest.mark.parametrize("cli", CLIS)
+def test_run_missing_command(daemon: DaemonProcess, busybox_ref: str, cli: str) -> None:
+    code, _, err = docker(daemon, "run", "--rm", busybox_ref, "/no/such/cmd", cli=cli, timeout=30)
+    assert code == 127, err
+    code, _, err = docker(daemon, "run", "--name", "nocmd", busybox_ref, "/no/such/cmd", cli=cli, timeout=30)
+    assert code == 127, err
+    assert docker(daemon, "inspect", "-f", "{{.State.ExitCode}}", "nocmd")[1].strip() == "127"
+    assert docker(daemon, "rm", "nocmd")[0] == 0
+    assert docker(daemon, "ps", "-aq")[1] == ""

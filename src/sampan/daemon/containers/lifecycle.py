@@ -113,11 +113,12 @@ class Lifecycle:
             try:
                 self._start_locked(rec, live)
             except BaseException as exc:
-                self._fail_pending(live, exc)
+                self.fail_pending(live, exc)
                 self._cleanup_after_failed_start(rec)
                 rec.state.error = str(exc)
                 rec.state.exit_code = _start_exit_code(str(exc))
                 rec.save()
+                live.fire(("not-running", "next-exit"), rec.state.exit_code, rec.state.error)
                 raise
 
     def _start_locked(self, rec: ContainerRecord, live: Live) -> None:
@@ -184,7 +185,8 @@ class Lifecycle:
             out[ns] = f"/proc/{target.state.pid}/ns/{_NS_FILES[ns]}"
         return out
 
-    def _fail_pending(self, live: Live, exc: BaseException) -> None:
+    def fail_pending(self, live: Live, exc: BaseException | None) -> None:
+        """Attaches waiting for a start that will not come get nothing (their streams close)."""
         pending, live.pending = live.pending, []
         for p in pending:
             p.callback(None, exc)

@@ -123,7 +123,18 @@ class ContainerService:
 
     # --- lifecycle ----------------------------------------------------------------------
     def start(self, ref: str) -> None:
-        self.lifecycle.start(self.store.get(ref))
+        rec = self.store.get(ref)
+        try:
+            self.lifecycle.start(rec)
+        except (errdefs.NotModified, errdefs.Conflict):
+            raise
+        except Exception:
+            if rec.host_config.get("AutoRemove"):  # as dockerd: `run --rm` of a failed start leaves nothing
+                live = self.lifecycle.live(rec.id)
+                with live.lock:
+                    if rec.state.status == st.CREATED:
+                        self._remove_locked(rec, live)
+            raise
 
     def stop(self, ref: str, timeout: int | None = None, signal: str | None = None) -> None:
         self.lifecycle.stop(self.store.get(ref), timeout, signal)
@@ -202,6 +213,7 @@ class ContainerService:
         shutil.rmtree(self.lifecycle.state_dir(rec.id), ignore_errors=True)
         shutil.rmtree(rec.dir, ignore_errors=True)
         self.store.drop(rec)
+        self.lifecycle.fail_pending(live, None)
         live.fire(("not-running", "next-exit", "removed"), rec.state.exit_code, rec.state.error)
         self.lifecycle.forget(rec.id)
 
