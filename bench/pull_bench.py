@@ -8,6 +8,8 @@ pull that keeps both cores busy cannot take less than (its CPU + the registry's)
 Every root is kept until the end: on an ext4 without a journal (these machines), files
 deleted just before a run make each file creation of that run scan for an inode that was
 not recently deleted, which would charge the previous round's cleanup to the next tool.
+For the same reason every run is followed by a sync, outside the timing: otherwise the
+kernel's writeback of one run competes for the 2 cores with the next.
 docker is measured only when a `dockerd` binary is present (it is started on temp roots).
 """
 
@@ -136,6 +138,7 @@ def main() -> int:
         ref = f"{registry.host}/bench/big:latest"
         mb = compressed / 1e6
         print(f"image {ref}: {mb:.0f} MB compressed in 5 layers", flush=True)
+        os.sync()
 
         if not args.no_docker and shutil.which("dockerd") and shutil.which("docker"):
             dockerd = Dockerd(os.path.join(work, "docker"))
@@ -153,6 +156,7 @@ def main() -> int:
             reg_before = proc_cpu(reg_pid)
             results[tool].append(time_cmd(argv, cpu[tool], pids))
             registry_cpu[tool].append(proc_cpu(reg_pid) - reg_before)
+            os.sync()  # the next run must not share the CPUs with the writeback of this one
         for r in range(args.rounds):
             root = os.path.join(work, f"sampan{r}")
             daemon = DaemonProcess(root)
