@@ -167,3 +167,12 @@ def test_run_missing_command(daemon: DaemonProcess, busybox_ref: str, cli: str) 
     assert docker(daemon, "inspect", "-f", "{{.State.ExitCode}}", "nocmd")[1].strip() == "127"
     assert docker(daemon, "rm", "nocmd")[0] == 0
     assert docker(daemon, "ps", "-aq")[1] == ""
+
+
+@pytest.mark.skipif(not CLIS, reason="the docker CLI is not installed")
+def test_attach_to_running_container(daemon: DaemonProcess, busybox_ref: str) -> None:
+    code, out, _ = docker(daemon, "run", "-d", "-i", busybox_ref, "sh", "-c", "read x; echo got:$x; exit 9")
+    cid = out.strip()
+    code, out, err = docker(daemon, "attach", cid, input="hello\n")
+    assert (code, out) == (9, "got:hello\n"), err
+    assert docker(daemon, "rm", cid)[0] == 0

@@ -368,7 +368,8 @@ class Lifecycle:
             shim_state = shim.state()
         except Exception as exc:
             log.info("container %s: shim gone (%s); reading its exit record", rec.id[:12], exc)
-            self.finish(rec, live, read_exit(self.state_dir(rec.id)), "")
+            recorded = read_exit(self.state_dir(rec.id))
+            self.finish(rec, live, recorded, "" if recorded else "the shim exited without recording an exit status")
             return
         if shim_state.status == "stopped":
             live.shim = shim
