@@ -219,12 +219,19 @@ class Lifecycle:
         """Record the exit, release the shim and the mounts, wake waiters."""
         with live.lock:
             shim, live.shim = live.shim, None
+            deleted = False
             if shim is not None:
                 try:
+                    shim_pid = shim.shim_pid
+                except (OSError, ValueError):
+                    shim_pid = 0
+                try:
                     shim.delete(force=True)
+                    deleted = True
+                    _wait_gone(shim_pid)  # it removes its state dir as it exits: let a restart reuse it
                 except Exception as exc:
                     log.info("shim of %s already gone at delete: %s", rec.id, exc)
-            if os.path.exists(self.state_dir(rec.id)):
+            if not deleted and os.path.exists(self.state_dir(rec.id)):
                 self.runtime_delete(rec)
                 shutil.rmtree(self.state_dir(rec.id), ignore_errors=True)
             self._cleanup_after_failed_start(rec)
@@ -381,6 +388,16 @@ class Lifecycle:
             rec.state.status = st.PAUSED
         log.info("container %s: reconnected to its shim (pid %d)", rec.id[:12], shim_state.pid)
         self.watch(rec, live, shim)
+
+
+def _wait_gone(pid: int, timeout: float = 2.0) -> None:
+    deadline = time.monotonic() + timeout
+    while pid > 0 and time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.002)
 
 
 def _start_exit_code(message: str) -> int:
