@@ -45,12 +45,16 @@ def start_daemon(prefix: str, **kw: object) -> DaemonProcess:
 
 def cleanup_daemon(proc: DaemonProcess) -> None:
     """Remove every container, stop the daemon and the shim zygote; no mount may remain."""
-    if proc.proc is not None and proc.proc.poll() is None:
-        _status, items = proc.json("GET", "/containers/json?all=1")
-        for item in items or []:
-            proc.request("DELETE", f"/containers/{item['Id']}?force=1")
-    proc.stop()
-    stop_zygote(os.path.join(proc.exec_root, "shim-zygote.sock"))
+    try:
+        if proc.proc is not None and proc.proc.poll() is None:
+            _status, items = proc.json("GET", "/containers/json?all=1")
+            for item in items or []:
+                proc.request("DELETE", f"/containers/{item['Id']}?force=1", timeout=60)
+    finally:
+        try:
+            proc.stop()
+        finally:
+            stop_zygote(os.path.join(proc.exec_root, "shim-zygote.sock"))
     left = mounts_under(proc.tmpdir)
     assert not left, f"mounts left behind: {left}"
     shutil.rmtree(proc.tmpdir, ignore_errors=True)
