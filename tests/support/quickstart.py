@@ -1,5 +1,5 @@
 """The quick start: a local registry holding a hello image, a sampand on temporary roots,
-then `sampan pull` and `sampan images` against it.
+then `sampan pull`, `sampan images` and `sampan run --rm` of the hello container.
 
 Run as root from the repository root: `python -m tests.support.quickstart [--keep]`.
 Everything it starts is stopped and removed at the end unless --keep is given.
@@ -48,6 +48,7 @@ def main() -> int:
         ref = f"{registry.host}/{REPO}:latest"
         rc = sampan(daemon.docker_host, "pull", ref)
         rc = rc or sampan(daemon.docker_host, "images")
+        rc = rc or sampan(daemon.docker_host, "run", "--rm", ref)
         if args.keep:
             print(f"left running: registry pid {registry.proc.pid if registry.proc else '?'}, "
                   f"sampand at {daemon.docker_host}; data in {work}")
