@@ -77,14 +77,33 @@ def children_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def time_cmd(argv: list[str], cpu: list[float], pids: tuple[int, ...] = ()) -> float:
+def time_cmd(argv: list[str], cpu: list[float], pids: tuple[int, ...] = (),
+             env: dict[str, str] | None = None) -> float:
     """Wall seconds of `argv`; appends the CPU seconds it (and the live `pids`) used to `cpu`."""
     before = children_cpu() + sum(proc_cpu(p) for p in pids)
     start = time.perf_counter()
-    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, env=env)
     wall = time.perf_counter() - start
     cpu.append(children_cpu() + sum(proc_cpu(p) for p in pids) - before)
     return wall
+
+
+class BaselineDaemon(DaemonProcess):
+    """A sampand run from another checkout's `src` (`--baseline`), for before/after runs."""
+
+    def __init__(self, tmpdir: str, src: str) -> None:
+        super().__init__(tmpdir)
+        self.src = src
+
+    def spawn(self) -> subprocess.Popen[bytes]:
+        os.makedirs(self.tmpdir, exist_ok=True)
+        with open(self.config_file, "w") as f:
+            f.write("{}")
+        env = dict(os.environ, PYTHONPATH=self.src)
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL, stdout=log,
+                                         stderr=subprocess.STDOUT, env=env)
+        return self.proc
 
 
 class Dockerd:
@@ -124,6 +143,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("-n", "--rounds", type=int, default=3)
     parser.add_argument("--no-docker", action="store_true")
+    parser.add_argument("--baseline", metavar="CHECKOUT",
+                        help="also time the sampan of another checkout (its src/), alternating")
     args = parser.parse_args()
 
     work = tempfile.mkdtemp(prefix="sampan-bench-pull-", dir="/var/tmp")
@@ -149,24 +170,32 @@ def main() -> int:
         registry_cpu: dict[str, list[float]] = {"sampan": [], "skopeo": []}
         if dockerd:
             results["docker"], cpu["docker"], registry_cpu["docker"] = [], [], []
+        if args.baseline:
+            results["baseline"], cpu["baseline"], registry_cpu["baseline"] = [], [], []
         assert registry.proc is not None
         reg_pid = registry.proc.pid
 
-        def timed(tool: str, argv: list[str], pids: tuple[int, ...] = ()) -> None:
+        def timed(tool: str, argv: list[str], pids: tuple[int, ...] = (),
+                  env: dict[str, str] | None = None) -> None:
             reg_before = proc_cpu(reg_pid)
-            results[tool].append(time_cmd(argv, cpu[tool], pids))
+            results[tool].append(time_cmd(argv, cpu[tool], pids, env))
             registry_cpu[tool].append(proc_cpu(reg_pid) - reg_before)
             os.sync()  # the next run must not share the CPUs with the writeback of this one
         for r in range(args.rounds):
-            root = os.path.join(work, f"sampan{r}")
-            daemon = DaemonProcess(root)
-            daemon.start()
-            try:
-                timed("sampan", [sys.executable, "-m", "sampan.cli.main", "-H", daemon.docker_host,
-                                 "pull", "-q", ref], (daemon.pid,))
-            finally:
-                daemon.stop()
-                subprocess.run(["umount", "-R", root], capture_output=True)
+            sampans: list[tuple[str, str | None]] = [("sampan", None)]
+            if args.baseline:
+                sampans.append(("baseline", os.path.join(os.path.abspath(args.baseline), "src")))
+            for name, src in sampans:
+                root = os.path.join(work, f"{name}{r}")
+                daemon = DaemonProcess(root) if src is None else BaselineDaemon(root, src)
+                daemon.start()
+                try:
+                    timed(name, [sys.executable, "-m", "sampan.cli.main", "-H", daemon.docker_host,
+                                 "pull", "-q", ref], (daemon.pid,),
+                          None if src is None else dict(os.environ, PYTHONPATH=src))
+                finally:
+                    daemon.stop()
+                    subprocess.run(["umount", "-R", root], capture_output=True)
             dest = os.path.join(work, f"oci{r}")
             timed("skopeo", ["skopeo", "copy", "--src-tls-verify=false", f"docker://{ref}", f"oci:{dest}:latest"])
             if dockerd:
