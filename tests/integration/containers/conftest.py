@@ -16,7 +16,7 @@ from tests.support.images import Pusher, build_image, busybox_entries, make_laye
 from tests.support.registry import LocalRegistry
 
 BUSYBOX_APPLETS = ("sh", "echo", "cat", "ls", "true", "false", "sleep", "id", "hostname", "env", "mount",
-                   "kill", "head", "seq", "printf", "ip")
+                   "kill", "head", "seq", "printf", "ip", "readlink")
 
 
 @pytest.fixture(scope="session")

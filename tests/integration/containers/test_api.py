@@ -183,3 +183,19 @@ def test_bind_through_escaping_symlink_stays_inside(registry: LocalRegistry, dae
         shutil.rmtree(src, ignore_errors=True)
         shutil.rmtree(outside, ignore_errors=True)
         daemon.docker("rmi", ref)
+
+
+def test_join_another_containers_namespaces(daemon: DaemonProcess, busybox_ref: str) -> None:
+    r = daemon.docker("run", "-d", "--name", "nshost", busybox_ref, "sleep", "30")
+    assert r.returncode == 0, r.stderr
+    try:
+        pid = daemon.docker("inspect", "-f", "{{.State.Pid}}", "nshost").stdout.strip()
+        want = os.readlink(f"/proc/{pid}/ns/net")
+        r = daemon.docker("run", "--rm", "--network", "container:nshost", busybox_ref, "readlink", "/proc/self/ns/net")
+        assert r.stdout.strip() == want, r.stderr
+        r = daemon.docker("run", "--rm", "--pid", "host", busybox_ref, "readlink", "/proc/self/ns/pid")
+        assert r.stdout.strip() == os.readlink("/proc/self/ns/pid")
+    finally:
+        daemon.docker("rm", "-f", "nshost")
+    r = daemon.docker("run", "--rm", "--network", "container:nshost", busybox_ref, "true")
+    assert r.returncode != 0 and "No such container: nshost" in r.stderr

@@ -122,7 +122,7 @@ def test_concurrent_runs(daemon: DaemonProcess, busybox_ref: str) -> None:
     import subprocess
 
     procs = [subprocess.Popen([CLIS[0], "run", "--rm", busybox_ref, "echo", str(i)], env=daemon.docker_env(),
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(20)]
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(50)]
     results = []
     for p in procs:
         try:
@@ -132,7 +132,7 @@ def test_concurrent_runs(daemon: DaemonProcess, busybox_ref: str) -> None:
             out, err = p.communicate()
             err += "\n(timed out)\n" + daemon.log()[-4000:]
         results.append((p.returncode, out, err))
-    assert [(code, out) for code, out, _ in results] == [(0, f"{i}\n") for i in range(20)], results
+    assert [(code, out) for code, out, _ in results] == [(0, f"{i}\n") for i in range(50)], results
     assert docker(daemon, "ps", "-aq")[1] == ""
 
 
