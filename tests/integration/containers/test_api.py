@@ -44,6 +44,10 @@ def test_bad_input_leaves_nothing(daemon: DaemonProcess, busybox_ref: str) -> No
     assert status == 400
     expected = "invalid JSON: invalid character 'b' looking for beginning of object key string"
     assert json.loads(raw)["message"] == expected
+    status, data = create(daemon, {"Image": busybox_ref, "Cmd": 5})
+    assert status == 400 and "cannot unmarshal number" in str(data["message"])
+    status, data = create(daemon, {"Image": busybox_ref, "HostConfig": {"Memory": "lots"}})
+    assert status == 400 and "HostConfig.Memory" in str(data["message"])
     status, data = create(daemon, {"Image": "no-such-image:v1", "Cmd": ["true"]})
     assert (status, data["message"]) == (404, "No such image: no-such-image:v1")
     status, data = create(daemon, {"Image": busybox_ref, "HostConfig": {

@@ -142,3 +142,22 @@ def test_record_roundtrip(tmp_path: object) -> None:
     assert again.state.exit_code == 2 and again.host_config == rec.host_config and again.dir == d
     with open(os.path.join(d, "hostconfig.json")) as f:
         assert json.load(f) == {"NetworkMode": "default"}
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ({"Cmd": 5}, "json: cannot unmarshal number into Go struct field CreateRequest.Cmd of type strslice.StrSlice"),
+    ({"Env": "A=1"}, "json: cannot unmarshal string into Go struct field CreateRequest.Env of type []string"),
+    ({"Tty": "yes"}, "json: cannot unmarshal string into Go struct field CreateRequest.Tty of type bool"),
+    ({"HostConfig": {"Memory": "1g"}},
+     "json: cannot unmarshal string into Go struct field CreateRequest.HostConfig.Memory of type int"),
+    ({"Labels": {"a": 1}}, "json: cannot unmarshal object into Go struct field CreateRequest.Labels of type "
+                           "map[string]string"),
+])
+def test_create_body_wrong_types(body: dict[str, object], message: str) -> None:
+    with pytest.raises(InvalidArgument) as info:
+        decode_create_body(json.dumps(body).encode())
+    assert str(info.value) == "invalid JSON: " + message
+
+
+def test_create_body_string_cmd_is_a_list() -> None:
+    assert decode_create_body(b'{"Cmd": "true", "Image": "x"}')["Cmd"] == ["true"]
