@@ -176,3 +176,31 @@ def test_attach_to_running_container(daemon: DaemonProcess, busybox_ref: str) ->
     code, out, err = docker(daemon, "attach", cid, input="hello\n")
     assert (code, out) == (9, "got:hello\n"), err
     assert docker(daemon, "rm", cid)[0] == 0
+
+
+@pytest.mark.skipif(not CLIS, reason="the docker CLI is not installed")
+def test_restart_policies(daemon: DaemonProcess, busybox_ref: str) -> None:
+    code, out, err = docker(daemon, "run", "-d", "--restart", "on-failure:2", busybox_ref, "sh", "-c", "exit 3")
+    assert code == 0, err
+    cid = out.strip()
+    deadline = time.monotonic() + 10
+    fmt = "{{.State.Status}} {{.RestartCount}} {{.State.ExitCode}}"
+    while time.monotonic() < deadline:
+        state = docker(daemon, "inspect", "-f", fmt, cid)[1].split()
+        if state == ["exited", "2", "3"]:
+            break
+        time.sleep(0.05)
+    assert state == ["exited", "2", "3"]
+    time.sleep(0.5)
+    assert docker(daemon, "inspect", "-f", fmt, cid)[1].split() == ["exited", "2", "3"]
+    assert docker(daemon, "rm", cid)[0] == 0
+    code, out, _ = docker(daemon, "run", "-d", "--restart", "always", busybox_ref, "sh", "-c", "sleep 0.2")
+    cid = out.strip()
+    deadline = time.monotonic() + 10
+    while int(docker(daemon, "inspect", "-f", "{{.RestartCount}}", cid)[1]) < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert int(docker(daemon, "inspect", "-f", "{{.RestartCount}}", cid)[1]) >= 1
+    assert docker(daemon, "stop", "-t", "1", cid)[0] == 0
+    time.sleep(0.5)
+    assert docker(daemon, "inspect", "-f", "{{.State.Status}}", cid)[1].strip() == "exited"  # stopped stays stopped
+    assert docker(daemon, "rm", cid)[0] == 0

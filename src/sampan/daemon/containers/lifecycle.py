@@ -53,6 +53,7 @@ class Live:
     exited: threading.Event = field(default_factory=threading.Event)
     waiters: list[tuple[str, WaitCallback]] = field(default_factory=list)
     pending: list[PendingAttach] = field(default_factory=list)
+    restart_delay: float = 0.0
 
     def fire(self, conditions: tuple[str, ...], code: int, error: str = "") -> None:
         keep: list[tuple[str, WaitCallback]] = []
@@ -104,7 +105,7 @@ class Lifecycle:
         live = self.live(rec.id)
         with live.lock:
             status = rec.state.status
-            if status in (st.RUNNING, st.PAUSED, st.RESTARTING):
+            if status in (st.RUNNING, st.PAUSED):
                 raise errdefs.NotModified("Container already started")
             if status in (st.REMOVING, st.DEAD):
                 raise errdefs.Conflict(f"cannot start a container that has been removed: {rec.id}"
@@ -165,6 +166,7 @@ class Lifecycle:
             raise
         rec.state = type(rec.state)(status=st.RUNNING, pid=pid, started_at=now(),
                                     finished_at=rec.state.finished_at)
+        rec.manually_stopped = False
         rec.save()
         live.shim = shim
         live.exited.clear()
@@ -257,9 +259,12 @@ class Lifecycle:
     def kill(self, rec: ContainerRecord, sig: int | str) -> None:
         number = parse_signal(sig)
         live = self.live(rec.id)
+        if self._cancel_restart(rec, live):
+            return
         shim = live.shim
         if shim is None or not st.is_active(rec.state.status):
             raise errdefs.Conflict(f"Cannot kill container: {rec.id}: Container {rec.id} is not running")
+        rec.manually_stopped = True
         try:
             shim.kill(number)
         except errdefs.Conflict:
@@ -267,15 +272,32 @@ class Lifecycle:
 
     def stop(self, rec: ContainerRecord, timeout: int | None, sig: str | None) -> None:
         live = self.live(rec.id)
+        if self._cancel_restart(rec, live):
+            return
         if not st.is_active(rec.state.status) or live.shim is None:
             raise errdefs.NotModified(f"Container {rec.id} is not running")
+        rec.manually_stopped = True
         sig = sig or str(rec.config.get("StopSignal") or "SIGTERM")
         if timeout is None:
             configured = rec.config.get("StopTimeout")
             timeout = configured if isinstance(configured, int) else 10
         self.kill_and_wait(rec, live, sig, timeout)
 
+    def _cancel_restart(self, rec: ContainerRecord, live: Live) -> bool:
+        """A container waiting to be restarted just stays exited."""
+        with live.lock:
+            if rec.state.status != st.RESTARTING:
+                return False
+            rec.manually_stopped = True
+            rec.state.status = st.EXITED
+            rec.save()
+            live.exited.set()
+            return True
+
     def kill_and_wait(self, rec: ContainerRecord, live: Live, sig: int | str, timeout: float) -> None:
+        rec.manually_stopped = True
+        if self._cancel_restart(rec, live):
+            return
         shim = live.shim
         if shim is None:
             return
@@ -366,6 +388,11 @@ class Lifecycle:
     # --- after a daemon restart ---------------------------------------------------------
     def recover(self, rec: ContainerRecord) -> None:
         live = self.live(rec.id)
+        if rec.state.status == st.RESTARTING:  # the daemon died during the back-off
+            rec.state.status = st.EXITED
+            rec.save()
+            self._on_exit(rec, live)
+            return
         if not st.is_active(rec.state.status):
             with live.lock:
                 self._cleanup_after_failed_start(rec)

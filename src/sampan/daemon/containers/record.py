@@ -58,6 +58,7 @@ class ContainerRecord:
     runtime: str = ""
     state: State = field(default_factory=State)
     restart_count: int = 0
+    manually_stopped: bool = False  # by stop/kill: restart policies leave it alone
     dir: str = ""  # DATA_ROOT/containers/<id>; not persisted
     mount_point: str = ""  # the bundle's rootfs; not persisted
 

@@ -10,12 +10,13 @@ import logging
 import os
 import secrets
 import shutil
+import threading
 import time
 from typing import Any, Protocol
 
 from sampan import errdefs
 from sampan.api.containers import CreateResponse, PruneReport
-from sampan.daemon.containers import files, layers, merge, names, views
+from sampan.daemon.containers import files, layers, merge, names, restart, views
 from sampan.daemon.containers import state as st
 from sampan.daemon.containers.filters import matches
 from sampan.daemon.containers.lifecycle import AttachCallback, Lifecycle, Live, WaitCallback, now
@@ -218,6 +219,9 @@ class ContainerService:
         self.lifecycle.forget(rec.id)
 
     def _exited(self, rec: ContainerRecord, live: Live) -> None:
+        if restart.should_restart(rec.host_config, rec.state.exit_code, rec.restart_count, rec.manually_stopped):
+            self._schedule_restart(rec, live)
+            return
         if not rec.host_config.get("AutoRemove"):
             return
         with live.lock:
@@ -231,6 +235,34 @@ class ContainerService:
                 self._remove_locked(rec, live)
             except Exception:
                 log.exception("auto-remove of %s failed", rec.id)
+
+    def _schedule_restart(self, rec: ContainerRecord, live: Live) -> None:
+        with live.lock:
+            if rec.state.status != st.EXITED:
+                return
+            ran_for = views.parse_time(rec.state.finished_at) - views.parse_time(rec.state.started_at)
+            live.restart_delay = restart.next_delay(live.restart_delay, ran_for)
+            rec.state.status = st.RESTARTING
+            rec.save()
+        timer = threading.Timer(live.restart_delay, self._restart_now, args=(rec, live))
+        timer.daemon = True
+        timer.start()
+
+    def _restart_now(self, rec: ContainerRecord, live: Live) -> None:
+        with live.lock:
+            if rec.state.status != st.RESTARTING:
+                return  # stopped, killed or removed meanwhile
+            try:
+                self.store.get(rec.id)
+            except errdefs.NotFound:
+                return
+            rec.restart_count += 1
+            try:
+                self.lifecycle.start(rec)
+            except Exception as exc:
+                log.warning("restarting %s failed: %s", rec.id[:12], exc)
+                rec.state.status = st.EXITED
+                rec.save()
 
     # --- views --------------------------------------------------------------------------
     def inspect(self, ref: str, size: bool = False) -> dict[str, Any]:
