@@ -204,3 +204,12 @@ def test_restart_policies(daemon: DaemonProcess, busybox_ref: str) -> None:
     time.sleep(0.5)
     assert docker(daemon, "inspect", "-f", "{{.State.Status}}", cid)[1].strip() == "exited"  # stopped stays stopped
     assert docker(daemon, "rm", cid)[0] == 0
+
+
+@pytest.mark.skipif(not CLIS, reason="the docker CLI is not installed")
+def test_rename(daemon: DaemonProcess, busybox_ref: str) -> None:
+    cid = docker(daemon, "create", "--name", "old-name", busybox_ref, "true")[1].strip()
+    assert docker(daemon, "rename", "old-name", "new-name")[0] == 0
+    assert docker(daemon, "inspect", "-f", "{{.Name}}", cid)[1].strip() == "/new-name"
+    assert docker(daemon, "create", "--name", "old-name", busybox_ref, "true")[0] == 0  # the old name is free
+    assert docker(daemon, "rm", "old-name", "new-name")[0] == 0

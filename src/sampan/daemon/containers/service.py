@@ -160,6 +160,25 @@ class ContainerService:
         self.lifecycle.attach(rec, stdin, stdout, stderr, callback)
         return rec.tty
 
+    def rename(self, ref: str, new_name: str) -> None:
+        if not new_name:
+            raise errdefs.InvalidArgument("Neither old nor new names may be empty")
+        rec = self.store.get(ref)
+        name = names.validate(new_name)
+        if name == rec.name:
+            raise errdefs.InvalidArgument("Renaming a container with the same name as its current name")
+        live = self.lifecycle.live(rec.id)
+        with live.lock:
+            self.store.reserve(name, rec.id)
+            old, rec.name = rec.name, name
+            try:
+                rec.save()
+            except BaseException:
+                rec.name = old
+                self.store.release(name, rec.id)
+                raise
+            self.store.release(old, rec.id)
+
     def pause(self, ref: str) -> None:
         self.lifecycle.pause(self.store.get(ref), True)
 

@@ -45,6 +45,8 @@ class ContainerBackend(containers_streams.StreamBackend, Protocol):
 
     def pause(self, ref: str) -> None: ...
 
+    def rename(self, ref: str, new_name: str) -> None: ...
+
     def unpause(self, ref: str) -> None: ...
 
     def prune(self, filters: dict[str, list[str]] | None = None) -> Any: ...
@@ -121,6 +123,10 @@ def add_routes(router: Router, backend: ContainerBackend) -> None:
         await asyncio.to_thread(backend.resize, req.params["id"], req.query_int("h"), req.query_int("w"))
         return Response(200, b"", "text/plain")
 
+    async def rename(req: Request) -> Reply:
+        await asyncio.to_thread(backend.rename, req.params["id"], req.query_value("name"))
+        return Response.empty()
+
     async def pause(req: Request) -> Reply:
         await asyncio.to_thread(backend.pause, req.params["id"])
         return Response.empty()
@@ -143,6 +149,7 @@ def add_routes(router: Router, backend: ContainerBackend) -> None:
     router.post("/containers/{id}/wait", wait)
     router.post("/containers/{id}/resize", resize)
     router.post("/containers/{id}/pause", pause)
+    router.post("/containers/{id}/rename", rename)
     router.post("/containers/{id}/unpause", unpause)
     containers_streams.add_routes(router, backend)
     router.delete("/containers/{id}", remove)
