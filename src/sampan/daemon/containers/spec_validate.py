@@ -14,6 +14,7 @@ from sampan.errdefs import InvalidArgument
 from .defaults import MIN_MEMORY
 from .spec_mounts import user_mounts
 from .spec_resources import check_sysctls, custom_devices, rlimits
+from .spec_seccomp import BUILTIN, UNCONFINED, load_profile, resolve
 from .spec_security import normalize_capabilities, parse_security_opts
 
 RESTART_POLICIES = ("", "no", "always", "unless-stopped", "on-failure")
@@ -143,7 +144,11 @@ def validate_host_config(host_config: dict[str, Any]) -> None:
         raise InvalidArgument("Range of blkio weight is from 10 to 1000")
     normalize_capabilities(list(hc.get("CapAdd") or []))
     normalize_capabilities(list(hc.get("CapDrop") or []))
-    parse_security_opts(list(hc.get("SecurityOpt") or []))
+    security = parse_security_opts(list(hc.get("SecurityOpt") or []))
+    if security.seccomp not in ("", UNCONFINED, BUILTIN):
+        from sampan.runtime.seccomp.profile import validate
+
+        validate(resolve(load_profile(security.seccomp), []))  # a bad profile fails create, not start
     rlimits(hc)
     check_sysctls(dict(hc.get("Sysctls") or {}), network, hc.get("IpcMode") or "")
     user_mounts(hc)
