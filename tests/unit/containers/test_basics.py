@@ -21,7 +21,7 @@ def record(cid: str = "a" * 64, name: str = "box", created_ns: int = 1, **kw: ob
         image_name="busybox", path="sh", args=["-c", "true"], config={"Labels": {"a": "1"}},
         host_config={"NetworkMode": "default"}, image_config={}, driver="overlay2")
     base.update(kw)
-    return ContainerRecord(**base)  # type: ignore[arg-type]
+    return ContainerRecord(**base)
 
 
 def test_state_table() -> None:

@@ -10,6 +10,7 @@ import logging
 import os
 
 from sampan.errdefs import NotFound
+from sampan.linux.syscalls import MS_BIND, MS_RDONLY, MS_REC, MS_REMOUNT, Syscalls
 from sampan.snapshot import mount_all, unmount_all
 from sampan.snapshot.types import Snapshotter
 
@@ -63,14 +64,39 @@ def _remove_quietly(snapshots: Snapshotter, key: str) -> None:
         pass
 
 
-def mount(snapshots: Snapshotter, cid: str, target: str) -> None:
+def mount(snapshots: Snapshotter, cid: str, target: str, sys: Syscalls | None = None) -> None:
+    """Mount the rw layer's stack on `target`: overlay and bind by mount(2) directly (this is
+    on every start), anything else through the snapshot package's helper."""
     from sampan.snapshot.mount import is_mounted
 
     os.makedirs(target, mode=0o755, exist_ok=True)
-    if not is_mounted(target):
-        mount_all(snapshots.mounts(cid), target)
+    if is_mounted(target):
+        return
+    mounts = snapshots.mounts(cid)
+    if len(mounts) != 1 or mounts[0].type not in ("overlay", "bind") or len(",".join(mounts[0].options)) > 4095:
+        mount_all(mounts, target)
+        return
+    m = mounts[0]
+    sys = sys or Syscalls()
+    if m.type == "overlay":
+        sys.mount(m.source, target, "overlay", 0, ",".join(m.options))
+        return
+    sys.mount(m.source, target, None, MS_BIND | MS_REC)
+    if "ro" in m.options:
+        sys.mount(None, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY)
 
 
-def unmount(target: str) -> None:
-    if os.path.isdir(target):
-        unmount_all(target)
+def unmount(target: str, sys: Syscalls | None = None) -> None:
+    from sampan.snapshot.mount import is_mounted
+
+    if not os.path.isdir(target):
+        return
+    sys = sys or Syscalls()
+    for _ in range(64):
+        if not is_mounted(target):
+            return
+        try:
+            sys.umount2(target, 0)
+        except OSError:
+            unmount_all(target)  # the helper reports why
+            return

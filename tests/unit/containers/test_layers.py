@@ -1,0 +1,41 @@
+"""The rootfs mount of a start: overlay and bind by mount(2) (recorded here), others by helper."""
+
+from __future__ import annotations
+
+import os
+
+from sampan.daemon.containers import layers
+from sampan.linux.syscalls import MS_BIND, MS_RDONLY, MS_REC, MS_REMOUNT, RecordingSyscalls
+from sampan.snapshot.types import Mount
+
+
+class FakeSnapshots:
+    def __init__(self, mounts: list[Mount]) -> None:
+        self._mounts = mounts
+
+    def mounts(self, key: str) -> list[Mount]:
+        return self._mounts
+
+
+def test_overlay_by_syscall(tmp_path: object) -> None:
+    target = os.path.join(str(tmp_path), "rootfs")
+    sys = RecordingSyscalls()
+    opts = ["index=off", "lowerdir=/l", "upperdir=/u", "workdir=/w"]
+    layers.mount(FakeSnapshots([Mount("overlay", "overlay", opts)]), "c", target, sys)
+    assert sys.of("mount") == [("overlay", target, "overlay", 0, ",".join(opts))]
+    assert os.path.isdir(target)
+
+
+def test_readonly_bind(tmp_path: object) -> None:
+    target = os.path.join(str(tmp_path), "rootfs")
+    sys = RecordingSyscalls()
+    layers.mount(FakeSnapshots([Mount("bind", "/snap/fs", ["rbind", "ro"])]), "c", target, sys)
+    assert sys.of("mount") == [("/snap/fs", target, None, MS_BIND | MS_REC, None),
+                               (None, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY, None)]
+
+
+def test_unmount_of_nothing_mounted(tmp_path: object) -> None:
+    sys = RecordingSyscalls()
+    layers.unmount(str(tmp_path), sys)
+    layers.unmount(os.path.join(str(tmp_path), "missing"), sys)
+    assert sys.calls == []
