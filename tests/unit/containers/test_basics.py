@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from typing import Any
 
 import pytest
 
@@ -16,7 +17,7 @@ from sampan.server.routes.containers_json import decode_create_body
 
 
 def record(cid: str = "a" * 64, name: str = "box", created_ns: int = 1, **kw: object) -> ContainerRecord:
-    base: dict[str, object] = dict(
+    base: dict[str, Any] = dict(
         id=cid, name=name, created="2024-01-01T00:00:00Z", created_ns=created_ns, image_id="sha256:" + "1" * 64,
         image_name="busybox", path="sh", args=["-c", "true"], config={"Labels": {"a": "1"}},
         host_config={"NetworkMode": "default"}, image_config={}, driver="overlay2")

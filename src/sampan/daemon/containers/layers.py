@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import logging
 import os
+from typing import Protocol
 
 from sampan.errdefs import NotFound
 from sampan.linux.syscalls import MS_BIND, MS_RDONLY, MS_REC, MS_REMOUNT, Syscalls
 from sampan.snapshot import mount_all, unmount_all
-from sampan.snapshot.types import Snapshotter
+from sampan.snapshot.types import Mount, Snapshotter
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,11 @@ def _remove_quietly(snapshots: Snapshotter, key: str) -> None:
         pass
 
 
-def mount(snapshots: Snapshotter, cid: str, target: str, sys: Syscalls | None = None) -> None:
+class HasMounts(Protocol):
+    def mounts(self, key: str) -> list[Mount]: ...
+
+
+def mount(snapshots: HasMounts, cid: str, target: str, sys: Syscalls | None = None) -> None:
     """Mount the rw layer's stack on `target`: overlay and bind by mount(2) directly (this is
     on every start), anything else through the snapshot package's helper."""
     from sampan.snapshot.mount import is_mounted
