@@ -135,25 +135,46 @@ class ContainerRow:
     def Platform(self) -> str:
         return ""
 
-    def to_template_json(self) -> dict[str, str]:
-        return {name: getattr(self, name)() for name in JSON_FIELDS}
+    def to_template_json(self) -> dict[str, str | None]:
+        out: dict[str, str | None] = {name: getattr(self, name)() for name in JSON_FIELDS}
+        out["Platform"] = None  # docker 28 marshals its (unset) platform pointer
+        return out
 
 
 def display_ports(ports: list[dict[str, Any]]) -> str:
-    """api.DisplayablePorts without range grouping: `0.0.0.0:8080->80/tcp, 53/udp`."""
-    shown = []
-    for p in sorted(ports, key=lambda p: (p.get("Type", ""), int(p.get("PrivatePort") or 0),
-                                          str(p.get("IP") or ""))):
-        private, kind = p.get("PrivatePort"), p.get("Type", "tcp")
-        ip, public = str(p.get("IP") or ""), p.get("PublicPort")
-        if public:
-            host = f"[{ip}]" if ":" in ip else ip
-            text = f"{host}:{public}->{private}/{kind}"
+    """docker's DisplayablePorts: same-port bindings grouped into ranges, remappings listed last."""
+    def order(p: dict[str, Any]) -> tuple[int, str, int, str]:
+        return (int(p.get("PrivatePort") or 0), str(p.get("IP") or ""), int(p.get("PublicPort") or 0),
+                str(p.get("Type") or ""))
+
+    groups: dict[str, list[int]] = {}
+    result: list[str] = []
+    mappings: list[str] = []
+    for p in sorted(ports, key=order):
+        private, public, ip, kind = order(p)[0], order(p)[2], order(p)[1], order(p)[3]
+        key = kind
+        if ip:
+            if public != private:
+                host = f"[{ip}]" if ":" in ip else ip
+                mappings.append(f"{host}:{public}->{private}/{kind}")
+                continue
+            key = f"{ip}/{kind}"
+        group = groups.get(key)
+        if group is None:
+            groups[key] = [private, private]
+        elif private == group[1] + 1:
+            group[1] = private
         else:
-            text = f"{private}/{kind}"
-        if text not in shown:
-            shown.append(text)
-    return ", ".join(shown)
+            result.append(_port_group(key, *group))
+            groups[key] = [private, private]
+    result.extend(_port_group(key, *g) for key, g in groups.items())
+    return ", ".join(result + mappings)
+
+
+def _port_group(key: str, first: int, last: int) -> str:
+    ip, _, kind = key.rpartition("/")
+    ports = str(first) if first == last else f"{first}-{last}"
+    return f"{ip}:{ports}->{ports}/{kind}" if ip else f"{ports}/{kind}"
 
 
 def run_ps(cli: Cli, o: Parsed) -> int:

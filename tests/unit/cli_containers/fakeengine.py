@@ -31,13 +31,14 @@ class Container:
     id: str
     name: str
     body: dict[str, Any]
-    created: float = field(default_factory=time.time)
+    created: float = field(default_factory=lambda: time.time() - 7200)  # ages far from a boundary
     running: bool = False
     exit_code: int = 0
     started: threading.Event = field(default_factory=threading.Event)
     exited: threading.Event = field(default_factory=threading.Event)
     removed: threading.Event = field(default_factory=threading.Event)
     attached: list[socket.socket] = field(default_factory=list)
+    streams: dict[socket.socket, set[int]] = field(default_factory=dict)
     stdin: list[bytes | None] = field(default_factory=list)
     stdin_ready: threading.Condition = field(default_factory=threading.Condition)
     log: list[tuple[int, bytes]] = field(default_factory=list)
@@ -50,6 +51,8 @@ class Container:
         self.log.append((stream, data))
         wire = data if self.tty else frame(stream, data)
         for sock in list(self.attached):
+            if stream not in self.streams.get(sock, {1, 2}):
+                continue
             try:
                 sock.sendall(wire)
             except OSError:
@@ -198,7 +201,8 @@ class FakeEngine:
         if path == "/containers/create":
             return self._create(query, body, sock)
         if path == "/containers/json":
-            return self.send(sock, 200, [self.summary(c) for c in self.containers.values()])
+            rows = [self.summary(c, size=bool(query.get("size"))) for c in self.containers.values()]
+            return self.send(sock, 200, rows)
         if path == "/containers/prune":
             gone = [c.id for c in list(self.containers.values()) if not c.running]
             for cid in gone:
@@ -255,6 +259,8 @@ class FakeEngine:
         sock.sendall(b"HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\n"
                      b"Connection: Upgrade\r\nUpgrade: tcp\r\n\r\n")
         c.attached.append(sock)
+        c.streams[sock] = {n for n, key in ((1, "stdout"), (2, "stderr"))
+                           if query.get(key, ["0"])[0] in ("1", "true")}
         keys = b"\x10\x11"
         if query.get("stdin", ["0"])[0] in ("1", "true"):
             while True:
@@ -373,10 +379,22 @@ class FakeEngine:
         raw = b"".join((stamp + d) if c.tty else frame(s, stamp + d) for s, d in items)
         return self.send(sock, 200, raw=raw)
 
-    def summary(self, c: Container) -> dict[str, Any]:
+    def summary(self, c: Container, *, size: bool = False) -> dict[str, Any]:
         cmd = " ".join((c.body.get("Entrypoint") or []) + (c.body.get("Cmd") or []))
         status = "Up Less than a second" if c.running else f"Exited ({c.exit_code}) Less than a second ago"
         return {"Id": c.id, "Names": ["/" + c.name], "Image": c.body["Image"], "ImageID": "sha256:" + "a4" * 32,
                 "Command": cmd, "Created": int(c.created), "Ports": [], "Labels": c.body.get("Labels") or {},
                 "State": "running" if c.running else "exited", "Status": status, "Mounts": [],
-                "NetworkSettings": {"Networks": {"bridge": {}}}}
+                "NetworkSettings": {"Networks": {"bridge": {}}}, **self.ports(c),
+                **({"SizeRw": 12345, "SizeRootFs": 4_300_000} if size else {})}
+
+    @staticmethod
+    def ports(c: Container) -> dict[str, Any]:
+        out = []
+        for key, bindings in (c.body.get("HostConfig", {}).get("PortBindings") or {}).items():
+            private, _, kind = key.partition("/")
+            for b in bindings:
+                out.append({"IP": b.get("HostIp") or "0.0.0.0", "PrivatePort": int(private),
+                            "PublicPort": int(b["HostPort"]), "Type": kind} if b.get("HostPort") else
+                           {"PrivatePort": int(private), "Type": kind})
+        return {"Ports": out}

@@ -96,6 +96,8 @@ def test_create_body_matches_docker(engine: FakeEngine, tmp_path: os.PathLike[st
     s = sampan("create", *argv)
     assert s.status == 0, s
     got_query, got = _last_create(engine)
+    if "-e" in argv:  # docker 28 orders its -e values differently from run to run
+        got["Env"], want["Env"] = sorted(got["Env"]), sorted(want["Env"])
     assert got_query == want_query
     assert _diff(got, want) == []
 
