@@ -6,7 +6,7 @@ import os
 
 from sampan.daemon.containers import layers
 from sampan.linux.syscalls import MS_BIND, MS_RDONLY, MS_REC, MS_REMOUNT, RecordingSyscalls
-from sampan.snapshot.types import Mount
+from sampan.snapshot.types import Mount, SnapshotInfo
 
 
 class FakeSnapshots:
@@ -39,3 +39,17 @@ def test_unmount_of_nothing_mounted(tmp_path: object) -> None:
     layers.unmount(str(tmp_path), sys)
     layers.unmount(os.path.join(str(tmp_path), "missing"), sys)
     assert sys.calls == []
+
+
+class WalkSnapshots:
+    def __init__(self, names: list[str]) -> None:
+        self.names = names
+
+    def walk(self) -> list[SnapshotInfo]:
+        return [SnapshotInfo(n, None, "active", 0.0) for n in self.names]
+
+
+def test_orphans() -> None:
+    a, b = "a" * 64, "b" * 64
+    snaps = WalkSnapshots([f"sha256:{'c' * 64}", a, f"{a}-init", f"{b}-init-rw", "extract-1"])
+    assert layers.orphans(snaps, {a}) == {b}  # type: ignore[arg-type]

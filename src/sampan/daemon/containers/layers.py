@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from typing import Protocol
 
 from sampan.errdefs import NotFound
@@ -50,6 +51,19 @@ def create(snapshots: Snapshotter, cid: str, parent: str | None) -> None:
     except BaseException:
         _remove_quietly(snapshots, _init_key(cid))
         raise
+
+
+_CONTAINER_KEY = re.compile(r"^([0-9a-f]{64})(-init(-rw)?)?$")
+
+
+def orphans(snapshots: Snapshotter, known: set[str]) -> set[str]:
+    """IDs of containers whose snapshots exist without a record (a create cut short by a crash)."""
+    out = set()
+    for info in snapshots.walk():
+        m = _CONTAINER_KEY.match(info.name)
+        if m and m.group(1) not in known:
+            out.add(m.group(1))
+    return out
 
 
 def remove(snapshots: Snapshotter, cid: str) -> None:

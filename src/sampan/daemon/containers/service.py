@@ -49,7 +49,11 @@ class ContainerService:
     def open(cls, settings: ContainerSettings, images: Images) -> ContainerService:
         """Load the records and find running containers' shims again."""
         svc = cls(settings, images)
-        for rec in svc.store.load():
+        records = svc.store.load()
+        for cid in layers.orphans(svc.snapshots, {r.id for r in records}):
+            log.info("removing the layers of container %s, created without a record", cid[:12])
+            layers.remove(svc.snapshots, cid)
+        for rec in records:
             rec.mount_point = os.path.join(svc.lifecycle.bundle(rec.id), "rootfs")
             try:
                 if rec.state.status == st.REMOVING:
