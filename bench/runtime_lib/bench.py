@@ -73,6 +73,8 @@ def run_once(cmd: list[str], bundle: str, cid: str, env: dict[str, str]) -> floa
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("-n", type=int, default=30, help="runs per runtime")
+    ap.add_argument("--commands", action="store_true",
+                    help="also time create/start/state/exec/kill/delete one by one (runtime_lib/commands.py)")
     args = ap.parse_args()
     base = tempfile.mkdtemp(prefix="sampan-bench-runtime-")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
@@ -112,6 +114,17 @@ def main() -> None:
             for name, m in medians.items():
                 if ours in medians and not name.startswith("sampan"):
                     print(f"  {ours} / {name}: {medians[ours] / m:.2f}x")
+        if args.commands:
+            from bench.runtime_lib.commands import lifecycle, make_sleep_bundle, report
+
+            sleeper = make_sleep_bundle(base, bundle)
+            rounds: dict[str, list[dict[str, float]]] = {name: [] for name in rts}
+            for i in range(args.n):
+                for name, cmd in rts.items():
+                    r = lifecycle(cmd, sleeper, f"c{i}-{slug(name)}", env)
+                    if r is not None:
+                        rounds[name].append(r)
+            report(rounds)
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
