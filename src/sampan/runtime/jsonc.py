@@ -74,3 +74,37 @@ def dumps(obj: Any) -> str:
     import json
 
     return json.dumps(obj)
+
+
+def dumps_indented(obj: Any, indent: int = 2) -> str:
+    """json.dumps(obj, indent=indent) for dicts with str keys, lists and scalars (what `state`
+    prints); anything else goes to the json module."""
+    try:
+        return _indented(obj, " " * indent, "")
+    except _NotPlain:
+        import json
+
+        return json.dumps(obj, indent=indent)
+
+
+class _NotPlain(Exception):
+    pass
+
+
+def _indented(obj: Any, step: str, pad: str) -> str:
+    inner = pad + step
+    if isinstance(obj, dict):
+        if not obj:
+            return "{}"
+        if not all(isinstance(k, str) for k in obj):
+            raise _NotPlain
+        items = ",\n".join(f"{inner}{dumps(k)}: {_indented(v, step, inner)}" for k, v in obj.items())
+        return "{\n" + items + "\n" + pad + "}"
+    if isinstance(obj, list):
+        if not obj:
+            return "[]"
+        return "[\n" + ",\n".join(inner + _indented(v, step, inner) for v in obj) + "\n" + pad + "]"
+    if isinstance(obj, (str, int, float)) or obj is None:
+        return dumps(obj)
+    raise _NotPlain
+

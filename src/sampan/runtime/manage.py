@@ -37,9 +37,9 @@ def parse_signal(text: str) -> int:
 
 
 def state_json(c: Container) -> str:
-    import json  # indent: only the json module's encoder has it
+    from sampan.runtime.jsonc import dumps_indented
 
-    return json.dumps(c.oci_state(), indent=2)
+    return dumps_indented(c.oci_state())
 
 
 def list_containers(root: str) -> list[dict[str, Any]]:
