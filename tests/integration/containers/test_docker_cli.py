@@ -213,3 +213,20 @@ def test_rename(daemon: DaemonProcess, busybox_ref: str) -> None:
     assert docker(daemon, "inspect", "-f", "{{.Name}}", cid)[1].strip() == "/new-name"
     assert docker(daemon, "create", "--name", "old-name", busybox_ref, "true")[0] == 0  # the old name is free
     assert docker(daemon, "rm", "old-name", "new-name")[0] == 0
+
+
+@pytest.mark.skipif(not CLIS, reason="the docker CLI is not installed")
+def test_top(daemon: DaemonProcess, busybox_ref: str) -> None:
+    cid = docker(daemon, "run", "-d", busybox_ref, "sh", "-c", "sleep 30 & sleep 31")[1].strip()
+    try:
+        deadline = time.monotonic() + 5
+        out = ""
+        while time.monotonic() < deadline and out.count("sleep 3") < 2:
+            code, out, err = docker(daemon, "top", cid)
+            assert code == 0, err
+        lines = out.splitlines()
+        assert lines[0].split()[:2] == ["UID", "PID"]
+        assert any(line.endswith("sleep 30") for line in lines) and any(line.endswith("sleep 31") for line in lines)
+        assert len(lines) == 3  # both sleeps (sh exec'd the last one)
+    finally:
+        docker(daemon, "rm", "-f", cid)

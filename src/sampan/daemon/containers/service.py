@@ -183,6 +183,14 @@ class ContainerService:
                 raise
             self.store.release(old, rec.id)
 
+    def top(self, ref: str, ps_args: str = "") -> dict[str, Any]:
+        from sampan.daemon.containers.top import top
+
+        rec = self.store.get(ref)
+        if rec.state.status not in (st.RUNNING, st.PAUSED) or not rec.state.pid:
+            raise errdefs.Conflict(f"Container {rec.id} is not running")
+        return top(rec.state.pid, ps_args)
+
     def pause(self, ref: str) -> None:
         self.lifecycle.pause(self.store.get(ref), True)
 

@@ -47,6 +47,8 @@ class ContainerBackend(containers_streams.StreamBackend, Protocol):
 
     def rename(self, ref: str, new_name: str) -> None: ...
 
+    def top(self, ref: str, ps_args: str = "") -> dict[str, Any]: ...
+
     def unpause(self, ref: str) -> None: ...
 
     def prune(self, filters: dict[str, list[str]] | None = None) -> Any: ...
@@ -123,6 +125,9 @@ def add_routes(router: Router, backend: ContainerBackend) -> None:
         await asyncio.to_thread(backend.resize, req.params["id"], req.query_int("h"), req.query_int("w"))
         return Response(200, b"", "text/plain")
 
+    async def top(req: Request) -> Reply:
+        return Response.json(await asyncio.to_thread(backend.top, req.params["id"], req.query_value("ps_args")))
+
     async def rename(req: Request) -> Reply:
         await asyncio.to_thread(backend.rename, req.params["id"], req.query_value("name"))
         return Response.empty()
@@ -150,6 +155,7 @@ def add_routes(router: Router, backend: ContainerBackend) -> None:
     router.post("/containers/{id}/resize", resize)
     router.post("/containers/{id}/pause", pause)
     router.post("/containers/{id}/rename", rename)
+    router.get("/containers/{id}/top", top)
     router.post("/containers/{id}/unpause", unpause)
     containers_streams.add_routes(router, backend)
     router.delete("/containers/{id}", remove)
