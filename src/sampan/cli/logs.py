@@ -72,8 +72,10 @@ def _trim_nanos(text: str) -> str:
     date, dot, rest = text.partition(".")
     if not dot:
         return text
-    digits = "".join(c for c in rest if c.isdigit())
-    return f"{date}.{digits[:6]}{rest[len(digits):]}"
+    n = 0
+    while n < len(rest) and rest[n].isdigit():
+        n += 1
+    return f"{date}.{rest[:n][:6]}{rest[n:]}"
 
 
 def _seconds_nanos(t: float) -> str:
