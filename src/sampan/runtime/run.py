@@ -81,6 +81,6 @@ def run(root: str, cid: str, opts: CreateOptions, keep: bool = False, primer: Mi
         os.close(master)
     code = wait_exit(c.state.pid)
     if not keep:
-        delete(Container.load(root, cid), force=True)
+        delete(c, force=True)  # c holds the state create wrote: no second read of state.json
     return code
 
