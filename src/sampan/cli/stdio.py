@@ -80,8 +80,8 @@ def binary_writer(stream: Any) -> Callable[[bytes], None]:
     return write_text
 
 
-def copy_output(conn: Hijacked, *, tty: bool, out: Callable[[bytes], None],
-                err: Callable[[bytes], None]) -> None:
+def copy_output(conn: Hijacked, *, tty: bool, out: Callable[[bytes], object],
+                err: Callable[[bytes], object]) -> None:
     """Copy the stream to out/err until the daemon closes it."""
     from sampan.api.stdcopy import STDERR, SYSTEMERR, Demuxer
 
