@@ -50,7 +50,7 @@ def test_logs_history_rotation_tail_and_follow(tmp_path: object) -> None:
     _write(path + ".1", [("stdout", "old\n", "2024-01-01T00:00:01Z")])
     _write(path, [("stderr", "err\n", "2024-01-01T00:00:02Z"), ("stdout", "new\n", "2024-01-01T00:00:03.5Z")])
     cur = LogCursor(path, LogOptions())
-    entries = cur.history()
+    entries = [e for batch in cur.history() for e in batch]
     assert [e.text for e in entries] == [b"old\n", b"err\n", b"new\n"]
     data = cur.encode(entries)
     assert data.startswith(stdcopy.frame(1, b"old\n")) and stdcopy.frame(2, b"err\n") in data
@@ -61,9 +61,27 @@ def test_logs_history_rotation_tail_and_follow(tmp_path: object) -> None:
     assert [e.text for e in cur.read_new()] == [b"after\n"]
     cur.close()
     tail = LogCursor(path + ".2", LogOptions(tail=1, stderr=False, timestamps=True, tty=True))
-    assert tail.encode(tail.history()) == b"2024-01-01T00:00:04Z more\n"
+    assert tail.encode(next(tail.history())) == b"2024-01-01T00:00:04Z more\n"
     tail.close()
     since = LogCursor(path + ".2", LogOptions(since=1704067203.0))
-    assert [e.text for e in since.history()] == [b"new\n", b"more\n"]
+    assert [e.text for b in since.history() for e in b] == [b"new\n", b"more\n"]
     since.close()
     assert parse_tail("all") == -1 and parse_tail("5") == 5
+
+
+def test_tail_reads_backwards_across_rotated_files(tmp_path: object) -> None:
+    path = os.path.join(str(tmp_path), "c-json.log")
+    _write(path + ".2", [("stdout", f"a{i}\n", "2024-01-01T00:00:01Z") for i in range(3)])
+    _write(path + ".1", [("stderr", f"b{i}\n", "2024-01-01T00:00:02Z") for i in range(3)])
+    _write(path, [("stdout", f"c{i}\n", "2024-01-01T00:00:03Z") for i in range(5000)])
+    cur = LogCursor(path, LogOptions(tail=5003, stderr=False))
+    texts = [e.text for e in next(cur.history())]
+    assert texts[:3] == [b"a0\n", b"a1\n", b"a2\n"] and texts[-1] == b"c4999\n" and len(texts) == 5003
+    _write(path, [("stdout", "d\n", "2024-01-01T00:00:04Z")])
+    assert [e.text for e in cur.read_new()] == [b"d\n"]  # the cursor stood at the live end
+    cur.close()
+    everything = LogCursor(path, LogOptions())
+    batches = list(everything.history())
+    assert sum(len(b) for b in batches) == 6 + 5001
+    everything.close()
+    assert next(LogCursor(path, LogOptions(tail=0)).history()) == []

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import json
 import os
-from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
 from sampan.api import stdcopy
 from sampan.daemon.containers.views import parse_time
+
+BATCH = 2048  # entries per chunk of a history
+READ_LIMIT = 4 << 20  # bytes of the live file read per step
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,23 @@ def _rotated(path: str) -> list[str]:
     return list(reversed(out))
 
 
+def _reverse_lines(fh: BinaryIO, end: int, block: int = 65536) -> Iterator[bytes]:
+    """The whole lines of fh[0:end], last first."""
+    pos, rest = end, b""
+    while pos > 0:
+        start = max(0, pos - block)
+        fh.seek(start)
+        data = fh.read(pos - start) + rest
+        pos = start
+        lines = data.split(b"\n")
+        rest = lines.pop(0)
+        for line in reversed(lines):
+            if line:
+                yield line
+    if rest:
+        yield rest
+
+
 def _decode(line: bytes) -> Entry | None:
     try:
         obj = json.loads(line)
@@ -98,21 +117,68 @@ class LogCursor:
                 return False
         return True
 
-    def history(self) -> list[Entry]:
-        """Everything logged so far (tail applied); the cursor then stands at the live end."""
-        tail = self.opts.tail
-        kept: deque[Entry] = deque(maxlen=tail if tail >= 0 else None)
+    def history(self) -> Iterator[list[Entry]]:
+        """Batches of what was logged so far (tail applied); the cursor then stands at the live end.
+
+        Batches keep a log of hundreds of MB from being held in memory at once; `--tail N` reads
+        the files backwards and stops after N entries.
+        """
+        if self.opts.tail >= 0:
+            yield self._tail(self.opts.tail)
+            return
+        batch: list[Entry] = []
         for name in _rotated(self.path):
             try:
                 with open(name, "rb") as f:
                     for line in f:
                         e = _decode(line)
                         if e is not None and self._wanted(e):
-                            kept.append(e)
+                            batch.append(e)
+                            if len(batch) >= BATCH:
+                                yield batch
+                                batch = []
             except FileNotFoundError:
                 continue
-        kept.extend(self.read_new())
-        return list(kept)
+        while True:
+            before = self._fh.tell() if self._fh is not None else -1
+            batch += self.read_new()
+            if batch:
+                yield batch
+                batch = []
+            if self._fh is None or self._fh.tell() == before:
+                return
+
+    def _tail(self, need: int) -> list[Entry]:
+        out: list[Entry] = []  # newest first
+        try:
+            live = open(self.path, "rb")  # noqa: SIM115 (becomes the cursor's live handle)
+        except FileNotFoundError:
+            return out
+        end = os.fstat(live.fileno()).st_size
+        sources: list[tuple[BinaryIO, int, bool]] = [(live, end, False)]
+        for name in reversed(_rotated(self.path)):
+            try:
+                f = open(name, "rb")  # noqa: SIM115 (closed below)
+            except FileNotFoundError:
+                continue
+            sources.append((f, os.fstat(f.fileno()).st_size, True))
+        try:
+            for fh, size, _ in sources:
+                if len(out) >= need:
+                    break
+                for line in _reverse_lines(fh, size):
+                    e = _decode(line)
+                    if e is not None and self._wanted(e):
+                        out.append(e)
+                        if len(out) >= need:
+                            break
+        finally:
+            for fh, _, close in sources:
+                if close:
+                    fh.close()
+        live.seek(end)
+        self._fh, self._ino, self._partial = live, os.fstat(live.fileno()).st_ino, b""
+        return list(reversed(out))
 
     def read_new(self) -> list[Entry]:
         """Entries appended since the last call (following rotation)."""
@@ -131,12 +197,12 @@ class LogCursor:
         elif st.st_size < self._fh.tell():  # truncated (max-file 1)
             self._fh.seek(0)
             self._partial = b""
-        out += self._drain()
+        out += self._drain(READ_LIMIT)
         return out
 
-    def _drain(self) -> list[Entry]:
+    def _drain(self, limit: int = -1) -> list[Entry]:
         assert self._fh is not None
-        data = self._partial + self._fh.read()
+        data = self._partial + self._fh.read(limit)
         lines = data.split(b"\n")
         self._partial = lines.pop()
         out = []

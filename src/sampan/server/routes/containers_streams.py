@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, Protocol
 
 from sampan.errdefs import InvalidArgument
@@ -24,7 +24,7 @@ FOLLOW_POLL = 0.1
 class LogStream(Protocol):
     tty: bool
 
-    def history(self) -> list[Any]: ...
+    def history(self) -> Iterator[list[Any]]: ...
 
     def read_new(self) -> list[Any]: ...
 
@@ -114,9 +114,10 @@ def add_routes(router: Router, backend: StreamBackend) -> None:
 
         async def chunks() -> AsyncIterator[bytes]:
             try:
-                entries = await asyncio.to_thread(stream.history)
-                if entries:
-                    yield stream.encode(entries)
+                batches = stream.history()
+                while (entries := await asyncio.to_thread(next, batches, None)) is not None:
+                    if entries:
+                        yield stream.encode(entries)
                 while follow:
                     running = stream.running()
                     await asyncio.sleep(FOLLOW_POLL)
