@@ -156,3 +156,45 @@ def test_inspect_container_then_image(engine: FakeEngine) -> None:
     assert (r.status, r.out, r.err) == (1, "[]\n", "Error: No such container: nope\n")
     info = json.loads(sampan("inspect", "--type", "container", "i").out)
     assert info[0]["Name"] == "/i"
+
+
+def test_signals_are_proxied_to_the_container(engine: FakeEngine) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "sampan.cli.main", "run", "--name", "sig", "busybox", "sleep", "30"],
+                            env=dict(os.environ, SAMPAN_NO_AUTOSTART="1"), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 10
+        while not (engine.lookup("sig") and engine.lookup("sig").running):  # type: ignore[union-attr]
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        time.sleep(0.2)  # the handlers are installed once the output is being copied
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 137
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    _, query, _ = engine.find("POST", "/kill")[-1]
+    assert query["signal"] == ["SIGTERM"]
+
+
+def test_attach_to_running_and_stopped(engine: FakeEngine) -> None:
+    import threading
+
+    sampan("run", "-d", "--name", "att", "busybox", "sleep", "30")
+    stopper = threading.Timer(0.3, lambda: sampan("stop", "att"))
+    stopper.start()
+    r = sampan("attach", "--no-stdin", "att")
+    stopper.join()
+    assert r.status == 137
+    _, query, _ = engine.find("POST", "/attach")[-1]
+    assert query["stdin"] == ["0"] and query["detachKeys"] == ["ctrl-p,ctrl-q"]
+    r = sampan("attach", "att")
+    assert (r.status, r.err) == (1, "You cannot attach to a stopped container, start it first\n")
+    _same(docker("attach", "att"), r)
