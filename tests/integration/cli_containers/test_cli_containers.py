@@ -102,6 +102,30 @@ def test_ps_table_and_quiet(daemon: DaemonProcess, busybox_ref: str) -> None:
         assert sampan(daemon, "rm", "-f", "lister").stdout == "lister\n"
 
 
+DIFFERENTIAL = [
+    ["run", "--rm", "{image}", "sh", "-c", "echo out; echo err >&2; exit 5"],
+    ["run", "--rm", "{image}", "no-such-command"],
+    ["run", "--rm", "-a", "stderr", "{image}", "sh", "-c", "echo hidden; echo shown >&2"],
+    ["run", "--rm", "-e", "A=1", "-w", "/tmp", "-u", "1:2", "{image}", "sh", "-c", "echo $A $(pwd) $(id -u):$(id -g)"],
+    ["run", "--rm", "--read-only", "{image}", "sh", "-c", "echo x > /f"],
+    ["run", "--rm", "--entrypoint", "echo", "{image}", "entry"],
+    ["rm", "no-such-container"],
+    ["logs", "no-such-container"],
+]
+
+
+@pytest.mark.parametrize("argv", DIFFERENTIAL, ids=[" ".join(a[2:] if a[0] == "run" else a) for a in DIFFERENTIAL])
+def test_same_as_docker(daemon: DaemonProcess, busybox_ref: str, argv: list[str]) -> None:
+    """The docker CLI and sampan against the same sampand: same output and exit status."""
+    args = [a.format(image=busybox_ref) for a in argv]
+    want = daemon.docker(*args, cli="/usr/local/bin/docker")
+    got = sampan(daemon, *args)
+    # docker also logs its wait's error (a logrus line) when a start fails: not part of the contract
+    want_err = "".join(line for line in want.stderr.splitlines(True) if not line.startswith('time="'))
+    assert (got.returncode, got.stdout, got.stderr.replace("sampan", "docker")) == \
+        (want.returncode, want.stdout, want_err)
+
+
 def _read_until(master: int, want: bytes, out: bytearray, timeout: float = 15) -> bool:
     deadline = time.monotonic() + timeout
     while want not in out and time.monotonic() < deadline:
@@ -127,13 +151,19 @@ def test_run_it_in_a_pty_echoes_and_detaches(daemon: DaemonProcess, busybox_ref:
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 101, 0, 0))
     env = dict(daemon.docker_env(), SAMPAN_NO_AUTOSTART="1")
     proc = subprocess.Popen([sys.executable, "-m", "sampan.cli.main", "run", "-it", "--name", "tty", busybox_ref,
-                             "sh"], stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True)
+                             "sh"], stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True,
+                            preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0))  # our terminal: SIGWINCH
     os.close(slave)
     out = bytearray()
     try:
         os.write(master, b"stty size; echo typed-$((40+2))\r")
         assert _read_until(master, b"typed-42", out), bytes(out)
         assert b"33 101" in out, bytes(out)
+        fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+        time.sleep(0.3)
+        os.write(master, b"stty size; echo resized-$((1+1))\r")
+        assert _read_until(master, b"resized-2", out), bytes(out)
+        assert b"40 120" in out, bytes(out)
         os.write(master, b"\x10\x11")  # Ctrl-P Ctrl-Q
         assert proc.wait(timeout=15) == 0
         state = json.loads(sampan(daemon, "inspect", "--format", "{{json .State}}", "tty").stdout)
