@@ -1,9 +1,9 @@
 """`exec`: run another process inside a running container.
 
-A child opens the init's namespace files, joins them (user first, mount last) and forks the
-process so it lands in the pid namespace. That process finishes the setup (console, limits,
-user, capabilities, seccomp) while the parent moves both into the container's cgroup, waits
-for "go", and execs; the parent learns success from the sync channel closing on execve
+A child moves itself into the container's cgroup, opens the init's namespace files, joins them
+(user first, mount last) and forks the process so it lands in the pid namespace (and is born in
+the cgroup). That process finishes the setup (console, limits, user, capabilities, seccomp),
+waits for "go", and execs; the parent learns success from the sync channel closing on execve
 (CLOEXEC) or gets the error message.
 """
 
@@ -17,7 +17,7 @@ from sampan.runtime import jsonc
 from sampan.runtime.cgroupfs import MigrationPrimer
 from sampan.runtime.config import NAMESPACES, NS_PROC_NAME, Config, Process, User
 from sampan.runtime.config_linux import parse_process
-from sampan.runtime.init import describe
+from sampan.runtime.init import describe, join_cgroups
 from sampan.runtime.record import Record
 from sampan.runtime.state import Container
 from sampan.runtime.sync import Channel
@@ -115,21 +115,20 @@ def _exec(c: Container, cfg: Config, opts: ExecOptions, primer: MigrationPrimer)
         from sampan.runtime.ttyproxy import socket_pair
 
         console_sock, peer = socket_pair()
+    paths = new_manager(c.state.cgroups_path, c.id).paths()
+    _preload(cfg, proc)  # free while the primer waits in the kernel; the child finds it loaded
     primer.wait()  # no fork while its thread runs
     pid = os.fork()
     if pid == 0:
         parent.close()
-        _child(child_end, cfg, proc, init_pid, console_sock, opts.preserve_fds)
+        _child(child_end, cfg, proc, init_pid, console_sock, opts.preserve_fds, paths)
     child_end.close()
     if console_sock is not None:
         console_sock.close()
     proc_pid = 0
     master = -1
     try:
-        mgr = new_manager(c.state.cgroups_path, c.id)
-        mgr.apply(pid)  # may take a grace period: the children go on meanwhile, up to execve
-        proc_pid = int(parent.expect("pid", "joining the container")["pid"])
-        mgr.apply(proc_pid)
+        proc_pid = int(parent.expect("pid", "joining the container")["pid"])  # born in the cgroup
         os.waitpid(pid, 0)
         pid = 0
         if peer is not None:
@@ -163,17 +162,21 @@ def _exec(c: Container, cfg: Config, opts: ExecOptions, primer: MigrationPrimer)
     return wait_exit(proc_pid)
 
 
+def _preload(cfg: Config, proc: Process) -> None:
+    """After setns(mnt) our modules are out of sight: the child needs everything loaded."""
+    import sampan.runtime.process
+
+    if proc.terminal:
+        import sampan.runtime.console
+    if cfg.linux.seccomp is not None:
+        sampan.runtime.process.preload_seccomp()
+
+
 def _child(chan: Channel, cfg: Config, proc: Process, init_pid: int, console_sock: socket.socket | None,
-           preserve_fds: int) -> NoReturn:
+           preserve_fds: int, cgroup_paths: dict[str, str]) -> NoReturn:
     try:
-        # after setns(mnt) our modules are out of sight: import everything now
-        import sampan.runtime.process
-
-        if proc.terminal:
-            import sampan.runtime.console
-        if cfg.linux.seccomp is not None:
-            sampan.runtime.process.preload_seccomp()
-
+        join_cgroups(cgroup_paths)  # first: the process we fork is born in the container's cgroup
+        _preload(cfg, proc)  # a no-op after the parent's
         sc = s.Syscalls()
         fds: list[tuple[str, int]] = []
         own = {n: os.readlink(f"/proc/self/ns/{NS_PROC_NAME[n]}") for n in _ORDER if n != "time"}

@@ -315,3 +315,15 @@ def test_start_container_hook_runs_inside(make_bundle: Callable[..., Bundle], sa
     b = make_bundle(["sh", "-c", "cat /tmp/hook-host; grep -o '\"status\": *\"[a-z]*\"' /tmp/hook-state"], edit)
     out = sampan.ok("run", "-b", b.path, "sc1").split("\n")
     assert out[0] == "sampan" and '"running"' in out[1]
+
+
+def test_init_and_exec_are_born_in_the_container_cgroup(make_bundle: Callable[..., Bundle], sampan: Runtime) -> None:
+    """stage1 and exec's child move themselves into the cgroup before forking: check the result."""
+    b = make_bundle(["sleep", "100"])
+    want = b.spec["linux"].get("cgroupsPath") or "/sampan/c20"
+    sampan.ok("run", "-d", "-b", b.path, "c20")
+    init_pid = json.loads(sampan.ok("state", "c20"))["pid"]
+    with open(f"/proc/{init_pid}/cgroup") as f:
+        lines = f.read().split()
+    assert lines and all(line.split(":", 2)[2] == want for line in lines), lines
+    assert sampan.ok("exec", "c20", "cat", "/proc/self/cgroup") == sampan.ok("exec", "c20", "cat", "/proc/1/cgroup")
