@@ -84,8 +84,6 @@ def _seconds_nanos(t: float) -> str:
 
 
 def run_logs(cli: Cli, o: Parsed) -> int:
-    from sampan.api.stdcopy import STDERR, Demuxer
-
     client = cli.client()
     info = client.inspect_container(o.args[0])
     tty = bool((info.get("Config") or {}).get("Tty"))
@@ -94,14 +92,14 @@ def run_logs(cli: Cli, o: Parsed) -> int:
     resp = client.logs(o.args[0], follow=o.follow, since=since, until=until, timestamps=o.timestamps,
                        tail=o.tail or "all")
     out, err = stdio.binary_writer(cli.out), stdio.binary_writer(cli.err)
-    demux = None if tty else Demuxer()
+    demux = None if tty else stdio.Demuxer()
     try:
         while data := resp.read1():
             if demux is None:
                 out(data)
                 continue
             for stream, payload in demux.feed(data):
-                (err if stream == STDERR else out)(payload)
+                (err if stream in (stdio.STDERR, stdio.SYSTEMERR) else out)(payload)
     finally:
         resp.close()
     return 0

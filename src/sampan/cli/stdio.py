@@ -80,11 +80,34 @@ def binary_writer(stream: Any) -> Callable[[bytes], None]:
     return write_text
 
 
+class Demuxer:
+    """stdcopy frames (8-byte header: stream id, 3 zero bytes, big-endian size) from a byte stream.
+
+    The same framing as `sampan.api.stdcopy`, kept here without its typing import: every
+    `run` pays for what the CLI imports.
+    """
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+
+    def feed(self, data: bytes) -> list[tuple[int, bytes]]:
+        self._buf += data
+        frames = []
+        while len(self._buf) >= 8:
+            size = int.from_bytes(self._buf[4:8], "big")
+            if len(self._buf) < 8 + size:
+                break
+            frames.append((self._buf[0], bytes(self._buf[8 : 8 + size])))
+            del self._buf[: 8 + size]
+        return frames
+
+
+STDERR, SYSTEMERR = 2, 3
+
+
 def copy_output(conn: Hijacked, *, tty: bool, out: Callable[[bytes], object],
                 err: Callable[[bytes], object]) -> None:
     """Copy the stream to out/err until the daemon closes it."""
-    from sampan.api.stdcopy import STDERR, SYSTEMERR, Demuxer
-
     demux = None if tty else Demuxer()
     while True:
         try:

@@ -138,3 +138,15 @@ def test_terminal_size_of_a_pty() -> None:
     finally:
         os.close(master)
         os.close(slave)
+
+
+def test_demuxer_agrees_with_the_api_framing() -> None:
+    from sampan.api.stdcopy import Demuxer as ApiDemuxer
+
+    wire = frame(1, b"a" * 70000) + frame(2, b"") + frame(3, b"daemon error") + frame(1, b"z")
+    ours, theirs = stdio.Demuxer(), ApiDemuxer()
+    got, want = [], []
+    for i in range(0, len(wire), 4093):
+        got += ours.feed(wire[i : i + 4093])
+        want += theirs.feed(wire[i : i + 4093])
+    assert got == want and len(got) == 4
