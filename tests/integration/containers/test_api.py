@@ -203,3 +203,16 @@ def test_join_another_containers_namespaces(daemon: DaemonProcess, busybox_ref: 
         daemon.docker("rm", "-f", "nshost")
     r = daemon.docker("run", "--rm", "--network", "container:nshost", busybox_ref, "true")
     assert r.returncode != 0 and "No such container: nshost" in r.stderr
+
+
+def test_attach_with_logs_replays_history(daemon: DaemonProcess, busybox_ref: str) -> None:
+    docker = pytest.importorskip("docker")
+    client = docker.DockerClient(base_url=daemon.docker_host, version="1.44")
+    try:
+        c = client.containers.run(busybox_ref, ["sh", "-c", "echo early; sleep 0.5; echo late"], detach=True)
+        time.sleep(0.3)
+        out = b"".join(c.attach(stdout=True, stderr=True, stream=True, logs=True))
+        assert out == b"early\nlate\n"
+        c.remove(force=True)
+    finally:
+        client.close()

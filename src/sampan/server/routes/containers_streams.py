@@ -74,6 +74,25 @@ async def _bridge(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, so
         shim_writer.close()
 
 
+def _close_delivered(fut: asyncio.Future[tuple[socket.socket | None, BaseException | None]]) -> None:
+    sock, _ = fut.result()
+    if sock is not None:
+        sock.close()
+
+
+async def _replay(backend: StreamBackend, ref: str, writer: asyncio.StreamWriter, stdout: bool, stderr: bool) -> None:
+    stream = await asyncio.to_thread(backend.open_logs, ref, stdout=stdout, stderr=stderr, since="", until="",
+                                     timestamps=False, tail="all")
+    try:
+        batches = stream.history()
+        while (entries := await asyncio.to_thread(next, batches, None)) is not None:
+            if entries:
+                writer.write(stream.encode(entries))
+                await writer.drain()
+    finally:
+        stream.close()
+
+
 def add_routes(router: Router, backend: StreamBackend) -> None:
     async def attach(req: Request) -> Reply:
         stdin, stdout, stderr = req.query_bool("stdin"), req.query_bool("stdout"), req.query_bool("stderr")
@@ -92,7 +111,14 @@ def add_routes(router: Router, backend: StreamBackend) -> None:
         tty = await asyncio.to_thread(backend.attach, req.params["id"], stdin=stdin, stdout=stdout,
                                       stderr=stderr, callback=callback)
 
+        replay = req.query_bool("logs") and (stdout or stderr)
+
         async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            if replay:  # `logs=1`: what the container wrote before, from its log file
+                await _replay(backend, req.params["id"], writer, stdout, stderr)
+            if not req.query_bool("stream", True):
+                ready.add_done_callback(_close_delivered)
+                return
             sock, exc = await ready
             if exc is not None:
                 log.info("attach to %s failed: %s", req.params["id"], exc)
