@@ -12,64 +12,27 @@ import json
 import logging
 import os
 import shutil
-import socket
 import subprocess
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from sampan import errdefs
 from sampan.daemon.containers import layers
 from sampan.daemon.containers import state as st
+from sampan.daemon.containers.live import AttachCallback, Live, PendingAttach, WaitCallback, now
 from sampan.daemon.containers.record import ContainerRecord
 from sampan.daemon.containers.settings import ContainerSettings
 from sampan.shim.client import ShimClient, read_exit
 from sampan.shim.protocol import ExitStatus, parse_signal
-from sampan.shim.wire import rfc3339nano, write_atomic
+from sampan.shim.wire import write_atomic
 from sampan.snapshot.types import Snapshotter
 
 log = logging.getLogger(__name__)
 
-WaitCallback = Callable[[int, str], None]  # exit code, error text
-AttachCallback = Callable[[socket.socket | None, BaseException | None], None]
 WAIT_CONDITIONS = ("not-running", "next-exit", "removed")
 _NS_FILES = {"network": "net", "pid": "pid", "ipc": "ipc", "uts": "uts"}
 _MODE_KEYS = {"network": "NetworkMode", "pid": "PidMode", "ipc": "IpcMode", "uts": "UTSMode"}
-
-
-@dataclass
-class PendingAttach:
-    stdin: bool
-    stdout: bool
-    stderr: bool
-    callback: AttachCallback
-
-
-@dataclass
-class Live:
-    lock: threading.RLock = field(default_factory=threading.RLock)
-    shim: ShimClient | None = None
-    exited: threading.Event = field(default_factory=threading.Event)
-    waiters: list[tuple[str, WaitCallback]] = field(default_factory=list)
-    pending: list[PendingAttach] = field(default_factory=list)
-    restart_delay: float = 0.0
-
-    def fire(self, conditions: tuple[str, ...], code: int, error: str = "") -> None:
-        keep: list[tuple[str, WaitCallback]] = []
-        fire: list[tuple[str, WaitCallback]] = []
-        for cond, cb in self.waiters:
-            (fire if cond in conditions else keep).append((cond, cb))
-        self.waiters = keep
-        for _, cb in fire:
-            try:
-                cb(code, error)
-            except Exception:
-                log.exception("wait callback failed")
-
-
-def now() -> str:
-    return rfc3339nano(time.time_ns())
 
 
 class Lifecycle:

@@ -19,7 +19,8 @@ from sampan.api.containers import CreateResponse, PruneReport
 from sampan.daemon.containers import files, layers, merge, names, restart, views
 from sampan.daemon.containers import state as st
 from sampan.daemon.containers.filters import matches
-from sampan.daemon.containers.lifecycle import AttachCallback, Lifecycle, Live, WaitCallback, now
+from sampan.daemon.containers.lifecycle import Lifecycle
+from sampan.daemon.containers.live import AttachCallback, Live, WaitCallback, now
 from sampan.daemon.containers.logs import LogCursor, LogOptions, parse_since, parse_tail
 from sampan.daemon.containers.record import ContainerRecord, State
 from sampan.daemon.containers.settings import ContainerSettings
