@@ -52,7 +52,11 @@ def parse_interval(text: str) -> float:
 
 
 def events(c: Container, stats_once: bool, interval: float) -> None:
+    import gc
+
     from sampan.runtime.cgroups import new_manager
+
+    gc.enable()  # runs for long: cli.main turned collection off for short commands
 
     mgr = new_manager(c.state.cgroups_path, c.id)
     while True:
