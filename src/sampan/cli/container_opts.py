@@ -20,6 +20,26 @@ S, L, B, I = "string", "list", "bool", "int"  # noqa: E741
 
 CONTAINER_FLAGS = [
     Flag("add-host", "", L, "Add a custom host-to-IP mapping (host:ip)"),
+    Flag("blkio-weight", "", I, "Block IO (relative weight), between 10 and 1000, or 0 to disable",
+         type_name="uint16"),
+    Flag("device-cgroup-rule", "", L, "Add a rule to the cgroup allowed devices list"),
+    Flag("health-cmd", "", S, "Command to run to check health"),
+    Flag("health-interval", "", S, "Time between running the check (ms|s|m|h) (default 0s)", type_name="duration"),
+    Flag("health-retries", "", I, "Consecutive failures needed to report unhealthy"),
+    Flag("health-start-interval", "", S, "Time between running the check during the start period (ms|s|m|h) "
+         "(default 0s)", type_name="duration"),
+    Flag("health-start-period", "", S, "Start period for the container to initialize before starting "
+         "health-retries countdown (ms|s|m|h) (default 0s)", type_name="duration"),
+    Flag("health-timeout", "", S, "Maximum time to allow one check to run (ms|s|m|h) (default 0s)",
+         type_name="duration"),
+    Flag("ip", "", S, "IPv4 address (e.g., 172.30.100.104)"),
+    Flag("ip6", "", S, "IPv6 address (e.g., 2001:db8::33)"),
+    Flag("link", "", L, "Add link to another container"),
+    Flag("mac-address", "", S, "Container MAC address (e.g., 92:d0:c6:0a:29:33)"),
+    Flag("network-alias", "", L, "Add network-scoped alias for the container"),
+    Flag("no-healthcheck", "", B, "Disable any container-specified HEALTHCHECK"),
+    Flag("storage-opt", "", L, "Storage driver options for the container"),
+    Flag("volume-driver", "", S, "Optional volume driver for the container"),
     Flag("attach", "a", L, "Attach to STDIN, STDOUT or STDERR"),
     Flag("cap-add", "", L, "Add Linux capabilities"),
     Flag("cap-drop", "", L, "Drop Linux capabilities"),
@@ -147,6 +167,50 @@ def _endpoint() -> dict[str, Any]:
     return out
 
 
+def _endpoints(o: Parsed, mode: str) -> dict[str, Any]:
+    """docker 28: an entry for the default network, or for any network given endpoint settings."""
+    endpoint = _endpoint()
+    user_defined = mode not in ("default", "bridge", "host", "none") and not mode.startswith("container:")
+    if o.network_alias:
+        endpoint["Aliases"] = list(o.network_alias)
+    if o.link and user_defined:
+        endpoint["Links"] = list(o.link)
+    if o.ip or o.ip6:
+        endpoint["IPAMConfig"] = {k: v for k, v in (("IPv4Address", o.ip), ("IPv6Address", o.ip6)) if v}
+    if o.mac_address:
+        endpoint["MacAddress"] = o.mac_address
+    if endpoint != _endpoint() or not o.network:
+        return {mode: endpoint}
+    return {}
+
+
+def _healthcheck(o: Parsed) -> dict[str, Any] | None:
+    names = ("health_cmd", "health_interval", "health_retries", "health_timeout", "health_start_period",
+             "health_start_interval")
+    given = [n for n in names if n in o.given]
+    if o.no_healthcheck:
+        if given:
+            raise ov.OptError("--no-healthcheck conflicts with --health-* options")
+        return {"Test": ["NONE"]}
+    if not given:
+        return None
+    health: dict[str, Any] = {}
+    if o.health_cmd:
+        health["Test"] = ["CMD-SHELL", o.health_cmd]
+    for flag, key in (("health_interval", "Interval"), ("health_timeout", "Timeout"),
+                      ("health_start_period", "StartPeriod"), ("health_start_interval", "StartInterval")):
+        value = getattr(o, flag)
+        if value:
+            nanos = ov.go_duration_nanos(value)
+            if nanos < 0:
+                raise ov.OptError(f"--{flag.replace('_', '-')} cannot be negative")
+            if nanos:
+                health[key] = nanos
+    if o.health_retries:
+        health["Retries"] = o.health_retries
+    return health
+
+
 def build(o: Parsed, *, detach: bool = False, console_size: tuple[int, int] = (0, 0)) -> CreateRequest:
     """The create request for `run`/`create` options `o` (args: IMAGE [COMMAND [ARG...]])."""
     image, cmd = o.args[0], o.args[1:]
@@ -232,6 +296,10 @@ def build(o: Parsed, *, detach: bool = False, console_size: tuple[int, int] = (0
         hc["Sysctls"] = ov.kv_map(o.sysctl)
     if o.runtime:
         hc["Runtime"] = o.runtime
+    hc.update({"Links": list(o.link) or None, "BlkioWeight": o.blkio_weight, "VolumeDriver": o.volume_driver,
+               "DeviceCgroupRules": list(o.device_cgroup_rule) or None})
+    if o.storage_opt:
+        hc["StorageOpt"] = ov.kv_map(o.storage_opt)
 
     body: dict[str, Any] = {
         "Hostname": o.hostname, "Domainname": o.domainname, "User": o.user,
@@ -240,10 +308,13 @@ def build(o: Parsed, *, detach: bool = False, console_size: tuple[int, int] = (0
         "StdinOnce": bool(o.interactive) and attach_stdin, "Env": env or None, "Cmd": cmd or None,
         "Image": image, "Volumes": volumes, "WorkingDir": o.workdir, "Entrypoint": entrypoint,
         "OnBuild": None, "Labels": ov.kv_map(label_items), "HostConfig": hc,
-        "NetworkingConfig": {"EndpointsConfig": {} if o.network else {"default": _endpoint()}},
+        "NetworkingConfig": {"EndpointsConfig": _endpoints(o, hc["NetworkMode"])},
     }
     if exposed:
         body["ExposedPorts"] = exposed
+    health = _healthcheck(o)
+    if health is not None:
+        body["Healthcheck"] = health
     if o.stop_signal:
         body["StopSignal"] = o.stop_signal
     if "stop_timeout" in given:

@@ -52,6 +52,39 @@ def nano_cpus(text: str) -> int:
     return int(nano)
 
 
+_DURATION_UNITS = {"ns": 1, "us": 1000, "µs": 1000, "ms": 10**6, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}
+
+
+def go_duration_nanos(text: str) -> int:
+    """time.ParseDuration in nanoseconds: `1m30s`, `1.5h`, `250ms`, `-2s`, `0`."""
+    from fractions import Fraction
+
+    s = text.strip()
+    sign = -1 if s.startswith("-") else 1
+    s = s.lstrip("+-")
+    if s == "0":
+        return 0
+    total, i = Fraction(0), 0
+    while i < len(s):
+        j = i
+        while j < len(s) and (s[j].isdigit() or s[j] == "."):
+            j += 1
+        k = j
+        while k < len(s) and not (s[k].isdigit() or s[k] == "."):
+            k += 1
+        unit = s[j:k]
+        if j == i or unit not in _DURATION_UNITS:
+            raise OptError(f'time: invalid duration "{text}"')
+        try:
+            total += Fraction(s[i:j]) * _DURATION_UNITS[unit]
+        except ValueError:
+            raise OptError(f'time: invalid duration "{text}"') from None
+        i = k
+    if not s:
+        raise OptError(f'time: invalid duration "{text}"')
+    return sign * int(total)
+
+
 def parse_bool(text: str) -> bool:
     if text.lower() in ("1", "t", "true"):
         return True

@@ -50,6 +50,12 @@ CASES = [
     "-a stdout busybox",
     "-a stdin -a stderr busybox",
     "--cgroupns private --userns host --cgroup-parent /p --volumes-from other busybox",
+    "--health-cmd 'curl -f x' --health-interval 30s --health-retries 3 --health-timeout 1m30s "
+    "--health-start-period 5s --health-start-interval 250ms busybox",
+    "--no-healthcheck --link other:alias --blkio-weight 300 --device-cgroup-rule 'c 1:3 mr' --volume-driver local "
+    "--storage-opt size=1G --mac-address 02:42:ac:11:00:02 busybox",
+    "--network mynet --network-alias web --ip 10.0.0.5 --ip6 2001:db8::33 --link o:a busybox",
+    "--network bridge --link o:a --health-cmd true busybox",
 ]
 
 
