@@ -52,6 +52,13 @@ def _request(cli: Cli, o: Parsed, command: str, *, detach: bool) -> CreateReques
         report(cli, command, f'invalid pull option: \'{o.pull}\': must be one of "always", "missing" or '
                              '"never"', with_help=True)
         raise StatusError("", FLAG_STATUS)
+    if o.cidfile:
+        import os
+
+        if os.path.exists(o.cidfile):
+            report(cli, command, f"container ID file found, make sure the other container isn't running or "
+                                 f"delete {o.cidfile}")
+            raise StatusError("", FLAG_STATUS)
     try:
         return build(o, detach=detach, console_size=console)
     except OptError as e:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 
 import pytest
@@ -198,3 +199,13 @@ def test_attach_to_running_and_stopped(engine: FakeEngine) -> None:
     r = sampan("attach", "att")
     assert (r.status, r.err) == (1, "You cannot attach to a stopped container, start it first\n")
     _same(docker("attach", "att"), r)
+
+
+def test_cidfile(engine: FakeEngine, tmp_path: os.PathLike[str]) -> None:
+    path = os.path.join(os.fspath(tmp_path), "cid")
+    r = sampan("run", "-d", "--cidfile", path, "busybox", "true")
+    with open(path) as f:
+        assert f.read() == r.out.strip()
+    d, s = docker("run", "--cidfile", path, "busybox", "true"), sampan("run", "--cidfile", path, "busybox", "true")
+    _same(d, s)
+    assert s.status == 125 and "container ID file found" in s.err
