@@ -52,4 +52,4 @@ class WalkSnapshots:
 def test_orphans() -> None:
     a, b = "a" * 64, "b" * 64
     snaps = WalkSnapshots([f"sha256:{'c' * 64}", a, f"{a}-init", f"{b}-init-rw", "extract-1"])
-    assert layers.orphans(snaps, {a}) == {b}  # type: ignore[arg-type]
+    assert layers.orphans(snaps, {a}) == {b}

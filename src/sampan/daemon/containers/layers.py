@@ -9,12 +9,13 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Iterable
 from typing import Protocol
 
 from sampan.errdefs import NotFound
 from sampan.linux.syscalls import MS_BIND, MS_RDONLY, MS_REC, MS_REMOUNT, Syscalls
 from sampan.snapshot import mount_all, unmount_all
-from sampan.snapshot.types import Mount, Snapshotter
+from sampan.snapshot.types import Mount, SnapshotInfo
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ def _init_key(cid: str) -> str:
     return f"{cid}-init"
 
 
-def create(snapshots: Snapshotter, cid: str, parent: str | None) -> None:
+def create(snapshots: LayerStore, cid: str, parent: str | None) -> None:
     """Prepare, fill and commit the init layer, then prepare the rw layer; undone on failure."""
     work = f"{cid}-init-rw"
     snapshots.prepare(work, parent)
@@ -56,7 +57,7 @@ def create(snapshots: Snapshotter, cid: str, parent: str | None) -> None:
 _CONTAINER_KEY = re.compile(r"^([0-9a-f]{64})(-init(-rw)?)?$")
 
 
-def orphans(snapshots: Snapshotter, known: set[str]) -> set[str]:
+def orphans(snapshots: HasWalk, known: set[str]) -> set[str]:
     """IDs of containers whose snapshots exist without a record (a create cut short by a crash)."""
     out = set()
     for info in snapshots.walk():
@@ -66,12 +67,12 @@ def orphans(snapshots: Snapshotter, known: set[str]) -> set[str]:
     return out
 
 
-def remove(snapshots: Snapshotter, cid: str) -> None:
+def remove(snapshots: LayerStore, cid: str) -> None:
     for key in (cid, _init_key(cid), f"{cid}-init-rw"):
         _remove_quietly(snapshots, key)
 
 
-def _remove_quietly(snapshots: Snapshotter, key: str) -> None:
+def _remove_quietly(snapshots: LayerStore, key: str) -> None:
     try:
         if snapshots.exists(key):
             snapshots.remove(key)
@@ -81,6 +82,26 @@ def _remove_quietly(snapshots: Snapshotter, key: str) -> None:
 
 class HasMounts(Protocol):
     def mounts(self, key: str) -> list[Mount]: ...
+
+
+class HasWalk(Protocol):
+    def walk(self) -> Iterable[SnapshotInfo]: ...
+
+
+class LayerStore(HasMounts, HasWalk, Protocol):
+    """The snapshotter methods a container's layers need (sampan.snapshot.Snapshotter has them)."""
+
+    def prepare(self, key: str, parent: str | None) -> list[Mount]: ...
+
+    def apply_dir(self, key: str) -> tuple[str, str]: ...
+
+    def commit(self, name: str, key: str) -> None: ...
+
+    def exists(self, key: str) -> bool: ...
+
+    def remove(self, key: str) -> None: ...
+
+    def usage(self, key: str) -> int: ...
 
 
 def mount(snapshots: HasMounts, cid: str, target: str, sys: Syscalls | None = None) -> None:

@@ -26,7 +26,6 @@ from sampan.daemon.containers.settings import ContainerSettings
 from sampan.shim.client import ShimClient, read_exit
 from sampan.shim.protocol import ExitStatus, parse_signal
 from sampan.shim.wire import write_atomic
-from sampan.snapshot.types import Snapshotter
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +37,7 @@ _MODE_KEYS = {"network": "NetworkMode", "pid": "PidMode", "ipc": "IpcMode", "uts
 class Lifecycle:
     """The part of the container service that talks to shims."""
 
-    def __init__(self, settings: ContainerSettings, snapshots: Snapshotter,
+    def __init__(self, settings: ContainerSettings, snapshots: layers.LayerStore,
                  lookup: Callable[[str], ContainerRecord],
                  on_exit: Callable[[ContainerRecord, Live], None]) -> None:
         self.settings = settings

@@ -25,7 +25,6 @@ from sampan.daemon.containers.logs import LogCursor, LogOptions, parse_since, pa
 from sampan.daemon.containers.record import ContainerRecord, State
 from sampan.daemon.containers.settings import ContainerSettings
 from sampan.daemon.containers.store import ContainerStore
-from sampan.snapshot.types import Snapshotter
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +32,8 @@ log = logging.getLogger(__name__)
 class Images(Protocol):
     """What the container service needs of the image service."""
 
-    snapshots: Snapshotter
+    @property
+    def snapshots(self) -> layers.LayerStore: ...
 
     def resolve_image(self, name: str) -> Any: ...
 
@@ -363,7 +363,7 @@ def _new_id() -> str:
             return cid
 
 
-def _driver_name(snapshots: Snapshotter) -> str:
+def _driver_name(snapshots: object) -> str:
     name = str(getattr(snapshots, "driver_name", "") or "")
     return {"overlay": "overlay2", "native": "vfs"}.get(name, name or "overlay2")
 
