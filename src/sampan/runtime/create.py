@@ -18,14 +18,12 @@ from sampan.linux import syscalls as s
 from sampan.runtime.cgroupfs import MigrationPrimer
 from sampan.runtime.config import Config, load_bundle
 from sampan.runtime.record import Record
-from sampan.runtime.state import Container, ContainerState, proc_start_time, rfc3339_now
+from sampan.runtime.state import Container, ContainerState, proc_start_time, rfc3339_now, write_pid_file
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
 if TYPE_CHECKING:
     from typing import Any
 
-FORWARDED = (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGUSR1,
-             signal.SIGUSR2, signal.SIGWINCH, signal.SIGCONT)
 
 
 class CreateOptions(Record):
@@ -202,10 +200,3 @@ def _undo(c: Container, mgr: Any, child: int, init_pid: int) -> None:
             pass
     c.remove()
 
-
-def write_pid_file(path: str, pid: int) -> None:
-    path = os.path.abspath(path)
-    tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.tmp")
-    with open(tmp, "w") as f:
-        f.write(str(pid))
-    os.rename(tmp, path)

@@ -92,8 +92,8 @@ def exec_process(c: Container, cfg: Config, opts: ExecOptions, primer: Migration
 
 def _exec(c: Container, cfg: Config, opts: ExecOptions, primer: MigrationPrimer) -> int:
     from sampan.runtime.cgroups import new_manager
-    from sampan.runtime.create import write_pid_file
-    from sampan.runtime.run import wait_exit
+    from sampan.runtime.state import write_pid_file
+    from sampan.runtime.waitexit import wait_exit
 
     status = c.status()
     if status == "stopped" or status == "creating":

@@ -6,36 +6,13 @@ its child and its exit status can be collected; signals sent to the runtime are 
 
 from __future__ import annotations
 
-import _signal as signal  # the signal module imports enum: ~4 ms of every start
 import os
 
 from sampan.runtime.cgroupfs import MigrationPrimer
-from sampan.runtime.create import FORWARDED, CreateOptions, create
+from sampan.runtime.create import CreateOptions, create
 from sampan.runtime.start import start
 from sampan.runtime.state import Container
-
-
-def wait_exit(pid: int) -> int:
-    """Wait for pid (reaping other orphans on the way), forwarding signals; shell-style code."""
-    def forward(signum: int, _frame: object) -> None:
-        try:
-            os.kill(pid, signum)
-        except ProcessLookupError:
-            pass
-
-    old = {sig: signal.signal(sig, forward) for sig in FORWARDED}
-    try:
-        while True:
-            try:
-                got, status = os.waitpid(-1, 0)
-            except ChildProcessError:
-                return 255
-            if got == pid:
-                code = os.waitstatus_to_exitcode(status)
-                return 128 - code if code < 0 else code
-    finally:
-        for sig, handler in old.items():
-            signal.signal(sig, handler)
+from sampan.runtime.waitexit import wait_exit
 
 
 def run(root: str, cid: str, opts: CreateOptions, keep: bool = False, primer: MigrationPrimer | None = None) -> int:

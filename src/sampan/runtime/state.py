@@ -212,3 +212,12 @@ def list_ids(root: str) -> list[str]:
     except FileNotFoundError:
         return []
     return sorted(n for n in names if os.path.isdir(os.path.join(root, n)))
+
+
+def write_pid_file(path: str, pid: int) -> None:
+    """--pid-file, written atomically (a reader never sees it empty)."""
+    path = os.path.abspath(path)
+    tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.tmp")
+    with open(tmp, "w") as f:
+        f.write(str(pid))
+    os.rename(tmp, path)
