@@ -175,3 +175,21 @@ def test_run_it_in_a_pty_echoes_and_detaches(daemon: DaemonProcess, busybox_ref:
             proc.kill()
             proc.wait()
         os.close(master)
+
+
+def test_logs_follow_kill_restart_prune(daemon: DaemonProcess, busybox_ref: str) -> None:
+    r = sampan(daemon, "run", "-d", "--name", "counter", busybox_ref, "sh", "-c",
+               "for i in 1 2 3; do echo $i; sleep 0.2; done")
+    assert r.returncode == 0, r
+    follow = sampan(daemon, "logs", "-f", "counter", timeout=30)
+    assert (follow.returncode, follow.stdout) == (0, "1\n2\n3\n")
+    assert sampan(daemon, "wait", "counter").stdout == "0\n"
+    assert sampan(daemon, "run", "-d", "--name", "sleeper", busybox_ref, "sleep", "100").returncode == 0
+    assert sampan(daemon, "restart", "-t", "0", "sleeper").stdout == "sleeper\n"
+    assert json.loads(sampan(daemon, "inspect", "--format", "{{json .State.Running}}", "sleeper").stdout) is True
+    assert sampan(daemon, "kill", "-s", "KILL", "sleeper").stdout == "sleeper\n"
+    assert sampan(daemon, "wait", "sleeper").stdout == "137\n"
+    r = sampan(daemon, "container", "prune", "-f")
+    assert re.fullmatch(r"Deleted Containers:\n([0-9a-f]{64}\n)+\nTotal reclaimed space: \S+B\n", r.stdout), r
+    left = sampan(daemon, "ps", "-a", "--format", "{{.Names}}").stdout.split()
+    assert "counter" not in left and "sleeper" not in left
