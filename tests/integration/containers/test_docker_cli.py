@@ -230,3 +230,16 @@ def test_top(daemon: DaemonProcess, busybox_ref: str) -> None:
         assert len(lines) == 3  # both sleeps (sh exec'd the last one)
     finally:
         docker(daemon, "rm", "-f", cid)
+
+
+@pytest.mark.skipif(not CLIS, reason="the docker CLI is not installed")
+def test_stats_no_stream(daemon: DaemonProcess, busybox_ref: str) -> None:
+    cid = docker(daemon, "run", "-d", "-m", "64m", "--name", "statme", busybox_ref, "sleep", "30")[1].strip()
+    try:
+        code, out, err = docker(daemon, "stats", "--no-stream", "--format",
+                                "{{.Name}} {{.MemUsage}} {{.PIDs}} {{.CPUPerc}}", cid)
+        assert code == 0, err
+        name, used, _, limit, pids, cpu = out.split()
+        assert name == "statme" and limit == "64MiB" and pids == "1" and cpu.endswith("%") and used.endswith("B")
+    finally:
+        docker(daemon, "rm", "-f", cid)

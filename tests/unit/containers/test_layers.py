@@ -53,3 +53,13 @@ def test_orphans() -> None:
     a, b = "a" * 64, "b" * 64
     snaps = WalkSnapshots([f"sha256:{'c' * 64}", a, f"{a}-init", f"{b}-init-rw", "extract-1"])
     assert layers.orphans(snaps, {a}) == {b}
+
+
+def test_system_cpu_usage(tmp_path: object) -> None:
+    from sampan.daemon.containers import stats
+
+    path = os.path.join(str(tmp_path), "stat")
+    with open(path, "w") as f:
+        f.write("cpu  100 0 50 850 0 0 0 0 0 0\ncpu0 100 0 50 850 0 0 0 0 0 0\n")
+    assert stats.system_cpu_usage(path) == 1000 * 1_000_000_000 // stats._CLK_TCK
+    assert stats.empty_stats()["read"] == stats.ZERO_READ

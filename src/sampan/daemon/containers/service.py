@@ -192,6 +192,16 @@ class ContainerService:
             raise errdefs.Conflict(f"Container {rec.id} is not running")
         return top(rec.state.pid, ps_args)
 
+    def stats(self, ref: str) -> dict[str, Any]:
+        """One sample (zeros for a container that does not run), named like Docker's."""
+        from sampan.daemon.containers import stats
+
+        rec = self.store.get(ref)
+        running = rec.state.status in (st.RUNNING, st.PAUSED) and rec.state.pid
+        out = stats.sample(rec.state.pid) if running else stats.empty_stats()
+        out.update(name="/" + rec.name, id=rec.id)
+        return out
+
     def pause(self, ref: str) -> None:
         self.lifecycle.pause(self.store.get(ref), True)
 

@@ -49,6 +49,8 @@ class ContainerBackend(containers_streams.StreamBackend, Protocol):
 
     def top(self, ref: str, ps_args: str = "") -> dict[str, Any]: ...
 
+    def stats(self, ref: str) -> dict[str, Any]: ...
+
     def unpause(self, ref: str) -> None: ...
 
     def prune(self, filters: dict[str, list[str]] | None = None) -> Any: ...
@@ -128,6 +130,29 @@ def add_routes(router: Router, backend: ContainerBackend) -> None:
     async def top(req: Request) -> Reply:
         return Response.json(await asyncio.to_thread(backend.top, req.params["id"], req.query_value("ps_args")))
 
+    async def stats(req: Request) -> Reply:
+        ref = req.params["id"]
+        first = await asyncio.to_thread(backend.stats, ref)
+        if not req.query_bool("stream", True):
+            if req.query_bool("one-shot"):
+                return Response.json(first)
+            await asyncio.sleep(1.0)  # two samples, so the client can compute CPU percent
+            second = await asyncio.to_thread(backend.stats, ref)
+            second["precpu_stats"], second["preread"] = first["cpu_stats"], first["read"]
+            return Response.json(second)
+
+        async def samples() -> AsyncIterator[bytes]:
+            previous = first
+            yield json.dumps(first).encode() + b"\n"
+            while True:
+                await asyncio.sleep(1.0)
+                current = await asyncio.to_thread(backend.stats, ref)
+                current["precpu_stats"], current["preread"] = previous["cpu_stats"], previous["read"]
+                yield json.dumps(current).encode() + b"\n"
+                previous = current
+
+        return StreamResponse(samples(), content_type="application/json")
+
     async def rename(req: Request) -> Reply:
         await asyncio.to_thread(backend.rename, req.params["id"], req.query_value("name"))
         return Response.empty()
@@ -156,6 +181,7 @@ def add_routes(router: Router, backend: ContainerBackend) -> None:
     router.post("/containers/{id}/pause", pause)
     router.post("/containers/{id}/rename", rename)
     router.get("/containers/{id}/top", top)
+    router.get("/containers/{id}/stats", stats)
     router.post("/containers/{id}/unpause", unpause)
     containers_streams.add_routes(router, backend)
     router.delete("/containers/{id}", remove)
