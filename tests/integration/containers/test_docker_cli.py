@@ -34,35 +34,36 @@ def test_run_rm_echo_and_exit_codes(daemon: DaemonProcess, busybox_ref: str, cli
 
 
 @pytest.mark.skipif(not CLIS, reason="the docker CLI is not installed")
-def test_detached_logs_stop_rm(daemon: DaemonProcess, busybox_ref: str) -> None:
+@pytest.mark.parametrize("cli", CLIS)
+def test_detached_logs_stop_rm(daemon: DaemonProcess, busybox_ref: str, cli: str) -> None:
     code, out, err = docker(daemon, "run", "-d", "--name", "bg", "--label", "k=v", busybox_ref, "sh", "-c",
                             "echo started; trap 'echo bye; exit 0' TERM; while true; do sleep 0.1; done")
     assert code == 0, err
     cid = out.strip()
     assert len(cid) == 64
     deadline = time.monotonic() + 10
-    while "started" not in docker(daemon, "logs", "bg")[1] and time.monotonic() < deadline:
+    while "started" not in docker(daemon, "logs", "bg", cli=cli)[1] and time.monotonic() < deadline:
         time.sleep(0.05)
-    code, out, _ = docker(daemon, "ps", "--format", "{{.Names}} {{.Status}} {{.Labels}}")
+    code, out, _ = docker(daemon, "ps", "--format", "{{.Names}} {{.Status}} {{.Labels}}", cli=cli)
     assert out.startswith("bg Up ") and "k=v" in out
-    code, out, _ = docker(daemon, "inspect", "bg")
+    code, out, _ = docker(daemon, "inspect", "bg", cli=cli)
     data = json.loads(out)[0]
     assert data["Id"] == cid and data["Name"] == "/bg" and data["State"]["Running"] is True
     assert os.path.exists(f"/proc/{data['State']['Pid']}")
     assert data["Config"]["Labels"] == {"k": "v"} and data["HostConfig"]["NetworkMode"] in ("default", "bridge")
-    code, _, err = docker(daemon, "rm", "bg")
+    code, _, err = docker(daemon, "rm", "bg", cli=cli)
     assert code != 0 and "You cannot remove a running container" in err
     t0 = time.monotonic()
-    assert docker(daemon, "stop", "bg")[0] == 0
+    assert docker(daemon, "stop", "bg", cli=cli)[0] == 0
     assert time.monotonic() - t0 < 5  # the TERM trap ran: no 10 s timeout
-    code, out, _ = docker(daemon, "logs", "-t", "bg")
+    code, out, _ = docker(daemon, "logs", "-t", "bg", cli=cli)
     lines = out.splitlines()
     assert [line.split(" ", 1)[1] for line in lines] == ["started", "bye"]
-    code, out, _ = docker(daemon, "ps", "-a", "--filter", "name=bg", "--format", "{{.Status}}")
+    code, out, _ = docker(daemon, "ps", "-a", "--filter", "name=bg", "--format", "{{.Status}}", cli=cli)
     assert out.startswith("Exited (0)")
-    assert docker(daemon, "rm", "bg")[0] == 0
+    assert docker(daemon, "rm", "bg", cli=cli)[0] == 0
     assert not os.path.exists(os.path.join(daemon.data_root, "containers", cid))
-    assert docker(daemon, "inspect", "bg")[0] != 0
+    assert docker(daemon, "inspect", "bg", cli=cli)[0] != 0
 
 
 @pytest.mark.skipif(not CLIS, reason="the docker CLI is not installed")
