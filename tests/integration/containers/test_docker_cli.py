@@ -37,7 +37,7 @@ def test_run_rm_echo_and_exit_codes(daemon: DaemonProcess, busybox_ref: str, cli
 @pytest.mark.parametrize("cli", CLIS)
 def test_detached_logs_stop_rm(daemon: DaemonProcess, busybox_ref: str, cli: str) -> None:
     code, out, err = docker(daemon, "run", "-d", "--name", "bg", "--label", "k=v", busybox_ref, "sh", "-c",
-                            "echo started; trap 'echo bye; exit 0' TERM; while true; do sleep 0.1; done")
+                            "echo started; trap 'echo bye; exit 0' TERM; while true; do sleep 0.1; done", cli=cli)
     assert code == 0, err
     cid = out.strip()
     assert len(cid) == 64
