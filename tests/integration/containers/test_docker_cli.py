@@ -244,3 +244,18 @@ def test_stats_no_stream(daemon: DaemonProcess, busybox_ref: str) -> None:
         assert name == "statme" and limit == "64MiB" and pids == "1" and cpu.endswith("%") and used.endswith("B")
     finally:
         docker(daemon, "rm", "-f", cid)
+
+
+@pytest.mark.skipif(not CLIS, reason="the docker CLI is not installed")
+def test_run_options_reach_the_container(daemon: DaemonProcess, busybox_ref: str, tmp_path: object) -> None:
+    src = os.path.join(str(tmp_path), "src")
+    os.makedirs(src)
+    with open(os.path.join(src, "f"), "w") as f:
+        f.write("from host\n")
+    script = ("id -u; pwd; echo $A; hostname; touch /x 2>/dev/null || echo rootfs-ro; touch /run/ok && echo tmpfs-rw; "
+              "cat /mnt/f; touch /mnt/g 2>/dev/null || echo bind-ro; cat /etc/hostname")
+    code, out, err = docker(daemon, "run", "--rm", "-u", "65534", "-w", "/tmp", "-e", "A=b", "--hostname", "hh",
+                            "--read-only", "--tmpfs", "/run:mode=1777", "-v", f"{src}:/mnt:ro", busybox_ref, "sh", "-c",
+                            script)
+    assert code == 0, err
+    assert out.splitlines() == ["65534", "/tmp", "b", "hh", "rootfs-ro", "tmpfs-rw", "from host", "bind-ro", "hh"]
