@@ -25,3 +25,9 @@ if ! .venv/bin/python -c 'import sampan, isal, zstandard, pytest, docker' 2>/dev
   .venv/bin/pip install -q --disable-pip-version-check -e '.[test]'
   touch .venv/.installed
 fi
+# Byte-compile once: the runtime, shim and CLI start per command, and a machine that sets
+# PYTHONDONTWRITEBYTECODE would otherwise recompile every module on every start.
+if [ ! -f .venv/.compiled ] || [ -n "$(find src -name '*.py' -newer .venv/.compiled -print -quit)" ]; then
+  .venv/bin/python -m compileall -q src >/dev/null
+  touch .venv/.compiled
+fi
