@@ -115,6 +115,13 @@ def test_pause_attach_start_a(daemon: DaemonProcess, busybox_ref: str) -> None:
     cid = out.strip()
     code, out, _ = docker(daemon, "start", "-a", "-i", cid, input="line\n")
     assert (code, out) == (6, "got:line\n")
+    code, out, _ = docker(daemon, "start", "-a", "-i", cid, input="again\n")  # an exited container
+    assert (code, out) == (6, "got:again\n")
+    cid2 = docker(daemon, "run", "-d", busybox_ref, "echo", "once")[1].strip()
+    assert docker(daemon, "wait", cid2)[1].strip() == "0"
+    assert docker(daemon, "start", "-a", cid2)[1] == "once\n"
+    assert docker(daemon, "logs", cid2)[1] == "once\nonce\n"
+    assert docker(daemon, "rm", cid2)[0] == 0
     assert docker(daemon, "rm", cid)[0] == 0
 
 

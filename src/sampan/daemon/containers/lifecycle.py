@@ -303,8 +303,7 @@ class Lifecycle:
         """Deliver an attach socket now (running) or at start (created); None once it has run."""
         live = self.live(rec.id)
         with live.lock:
-            if rec.state.status == st.CREATED or (rec.state.status == st.EXITED and live.shim is None
-                                                  and rec.config.get("OpenStdin")):
+            if rec.state.status in (st.CREATED, st.EXITED) and live.shim is None:  # served at the next start
                 live.pending.append(PendingAttach(stdin, stdout, stderr, callback))
                 return
             shim = live.shim
