@@ -161,12 +161,13 @@ class InputPump:
                     self.conn.close_write()
                 return
             end = self.matcher.feed(data)
+            if end >= 0:  # set before the keys go out: the daemon may end the stream at once
+                self.detached.set()
             try:
                 self.conn.write(data if end < 0 else data[:end])
             except OSError:
                 return
             if end >= 0:
-                self.detached.set()
                 threading.Timer(_DETACH_GRACE, self._hang_up).start()
                 return
 

@@ -266,7 +266,7 @@ class FakeEngine:
             while True:
                 data = sock.recv(65536)
                 if not data:
-                    if c.body.get("StdinOnce"):
+                    if c.body.get("StdinOnce") and not c.tty:  # dockerd's CloseStdin rule
                         c.feed_stdin(None)
                     break
                 head, found, _ = data.partition(keys)
