@@ -9,7 +9,6 @@ the daemon can detach without closing the container's stdin, and ends the sessio
 from __future__ import annotations
 
 import os
-import threading
 
 TYPE_CHECKING = False  # typing costs the CLI ~5 ms of imports; names below are for annotations
 if TYPE_CHECKING:
@@ -131,6 +130,8 @@ class InputPump:
         self.source = source
         self.matcher = DetachMatcher(detach_keys)
         self.close_at_eof = close_at_eof
+        import threading  # only sessions with stdin need threads (not `run -d`)
+
         self.detached = threading.Event()
         self._thread = threading.Thread(target=self._run, name="stdin", daemon=True)
 
@@ -168,6 +169,8 @@ class InputPump:
             except OSError:
                 return
             if end >= 0:
+                import threading
+
                 threading.Timer(_DETACH_GRACE, self._hang_up).start()
                 return
 
