@@ -209,3 +209,13 @@ def test_cidfile(engine: FakeEngine, tmp_path: os.PathLike[str]) -> None:
     d, s = docker("run", "--cidfile", path, "busybox", "true"), sampan("run", "--cidfile", path, "busybox", "true")
     _same(d, s)
     assert s.status == 125 and "container ID file found" in s.err
+
+
+def test_start_attach_interactive_like_docker(engine: FakeEngine) -> None:
+    for tool, name in ((docker, "d"), (sampan, "s")):
+        assert sampan("create", "-i", "--name", name, "busybox", "cat").status == 0
+        result = tool("start", "-ai", name, stdin="typed\n")
+        if tool is docker:
+            want = result
+    _same(want, result)
+    assert result.out == "typed\n"
