@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from tests.integration.containers.conftest import mounts_under
 from tests.support.daemon import DaemonProcess
 
 pytestmark = pytest.mark.root
@@ -266,3 +267,24 @@ def test_run_options_reach_the_container(daemon: DaemonProcess, busybox_ref: str
                             script)
     assert code == 0, err
     assert out.splitlines() == ["65534", "/tmp", "b", "hh", "rootfs-ro", "tmpfs-rw", "from host", "bind-ro", "hh"]
+
+
+@pytest.mark.skipif(not CLIS, reason="the docker CLI is not installed")
+def test_diff_and_export(daemon: DaemonProcess, busybox_ref: str, tmp_path: object) -> None:
+    import tarfile
+
+    cid = docker(daemon, "run", "-d", busybox_ref, "sh", "-c", "mkdir /new && echo x > /new/f && rm /bin/ls")[1].strip()
+    assert docker(daemon, "wait", cid)[1].strip() == "0"
+    code, out, err = docker(daemon, "diff", cid)
+    if code != 0 and "only computed for overlay" in err:
+        pytest.skip("optional: the native snapshotter has no diff")
+    assert code == 0, err
+    assert {"A /new", "A /new/f", "C /bin", "D /bin/ls"} <= set(out.splitlines())
+    tar_path = os.path.join(str(tmp_path), "rootfs.tar")
+    code, _, err = docker(daemon, "export", "-o", tar_path, cid)
+    assert code == 0, err
+    with tarfile.open(tar_path) as tf:
+        names = set(tf.getnames())
+    assert "new/f" in names and "bin/busybox" in names and "bin/ls" not in names
+    assert docker(daemon, "rm", cid)[0] == 0
+    assert not mounts_under(os.path.join(daemon.exec_root, "containers"))

@@ -12,7 +12,7 @@ import secrets
 import shutil
 import threading
 import time
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from sampan import errdefs
 from sampan.api.containers import CreateResponse, PruneReport
@@ -25,6 +25,7 @@ from sampan.daemon.containers.logs import LogCursor, LogOptions, parse_since, pa
 from sampan.daemon.containers.record import ContainerRecord, State
 from sampan.daemon.containers.settings import ContainerSettings
 from sampan.daemon.containers.store import ContainerStore
+from sampan.snapshot.mount import is_mounted
 
 log = logging.getLogger(__name__)
 
@@ -201,6 +202,27 @@ class ContainerService:
         out = stats.sample(rec.state.pid) if running else stats.empty_stats()
         out.update(name="/" + rec.name, id=rec.id)
         return out
+
+    def changes(self, ref: str) -> list[dict[str, Any]]:
+        from sampan.daemon.containers.fsviews import changes
+
+        return changes(self.snapshots.mounts(self.store.get(ref).id))
+
+    def export(self, ref: str, out: BinaryIO) -> None:
+        """Tar the container's rootfs to `out`, mounting it for the time if it does not run."""
+        from sampan.daemon.containers.fsviews import export
+
+        rec = self.store.get(ref)
+        live = self.lifecycle.live(rec.id)
+        with live.lock:
+            was_mounted = is_mounted(rec.mount_point)
+            layers.mount(self.snapshots, rec.id, rec.mount_point)
+        try:
+            export(rec.mount_point, out)
+        finally:
+            with live.lock:
+                if not was_mounted and not st.is_active(rec.state.status):
+                    layers.unmount(rec.mount_point)
 
     def pause(self, ref: str) -> None:
         self.lifecycle.pause(self.store.get(ref), True)

@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from sampan.server.request import Request
 from sampan.server.response import Reply, Response, StreamResponse
 from sampan.server.router import Router
 from sampan.server.routes import containers_streams
 from sampan.server.routes.containers_json import decode_create_body
+from sampan.server.routes.containers_streams import thread_stream
 
 WaitCallback = Callable[[int, str], None]
 
@@ -50,6 +51,10 @@ class ContainerBackend(containers_streams.StreamBackend, Protocol):
     def top(self, ref: str, ps_args: str = "") -> dict[str, Any]: ...
 
     def stats(self, ref: str) -> dict[str, Any]: ...
+
+    def changes(self, ref: str) -> list[dict[str, Any]]: ...
+
+    def export(self, ref: str, out: BinaryIO) -> None: ...
 
     def unpause(self, ref: str) -> None: ...
 
@@ -153,6 +158,15 @@ def add_routes(router: Router, backend: ContainerBackend) -> None:
 
         return StreamResponse(samples(), content_type="application/json")
 
+    async def changes(req: Request) -> Reply:
+        return Response.json(await asyncio.to_thread(backend.changes, req.params["id"]))
+
+    async def export(req: Request) -> Reply:
+        ref = req.params["id"]
+        await asyncio.to_thread(backend.inspect, ref)  # 404 before the stream starts
+        return StreamResponse(thread_stream(lambda out: backend.export(ref, out)),
+                              content_type="application/x-tar")
+
     async def rename(req: Request) -> Reply:
         await asyncio.to_thread(backend.rename, req.params["id"], req.query_value("name"))
         return Response.empty()
@@ -182,6 +196,8 @@ def add_routes(router: Router, backend: ContainerBackend) -> None:
     router.post("/containers/{id}/rename", rename)
     router.get("/containers/{id}/top", top)
     router.get("/containers/{id}/stats", stats)
+    router.get("/containers/{id}/changes", changes)
+    router.get("/containers/{id}/export", export)
     router.post("/containers/{id}/unpause", unpause)
     containers_streams.add_routes(router, backend)
     router.delete("/containers/{id}", remove)

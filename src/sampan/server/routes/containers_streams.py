@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import logging
 import socket
+import threading
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from sampan.errdefs import InvalidArgument
 from sampan.server.request import Request
@@ -72,6 +74,56 @@ async def _bridge(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, so
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await up
         shim_writer.close()
+
+
+class _QueueWriter(io.RawIOBase):
+    """A file a worker thread writes to; each write waits for room in the loop's queue."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[bytes | BaseException | None],
+                 gone: threading.Event) -> None:
+        self.loop, self.queue, self.gone = loop, queue, gone
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        if self.gone.is_set():
+            raise BrokenPipeError("the client went away")
+        chunk = bytes(data)
+        if chunk:
+            asyncio.run_coroutine_threadsafe(self.queue.put(chunk), self.loop).result()
+        return len(chunk)
+
+
+async def thread_stream(produce: Callable[[BinaryIO], None]) -> AsyncIterator[bytes]:
+    """Bytes a blocking producer writes in a thread, streamed with back-pressure (8 chunks)."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[bytes | BaseException | None] = asyncio.Queue(8)
+    gone = threading.Event()
+
+    def run() -> None:
+        end: BaseException | None = None
+        try:
+            out = io.BufferedWriter(_QueueWriter(loop, queue, gone), 1 << 16)
+            produce(out)
+            out.flush()
+        except BaseException as exc:
+            end = exc
+        if not gone.is_set():
+            asyncio.run_coroutine_threadsafe(queue.put(end), loop).result()
+
+    task = asyncio.ensure_future(asyncio.to_thread(run))
+    try:
+        while (item := await queue.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+        await task
+    finally:
+        if not task.done():
+            gone.set()
+            while not queue.empty():  # unblock a put in flight
+                queue.get_nowait()
 
 
 def _close_delivered(fut: asyncio.Future[tuple[socket.socket | None, BaseException | None]]) -> None:
