@@ -193,3 +193,24 @@ def test_logs_follow_kill_restart_prune(daemon: DaemonProcess, busybox_ref: str)
     assert re.fullmatch(r"Deleted Containers:\n([0-9a-f]{64}\n)+\nTotal reclaimed space: \S+B\n", r.stdout), r
     left = sampan(daemon, "ps", "-a", "--format", "{{.Names}}").stdout.split()
     assert "counter" not in left and "sleeper" not in left
+
+
+def test_run_rm_it_exit_code_from_the_shell(daemon: DaemonProcess, busybox_ref: str) -> None:
+    master, slave = pty.openpty()
+    env = dict(daemon.docker_env(), SAMPAN_NO_AUTOSTART="1")
+    proc = subprocess.Popen([sys.executable, "-m", "sampan.cli.main", "run", "--rm", "-it", "--name", "shell",
+                             busybox_ref, "sh"], stdin=slave, stdout=slave, stderr=slave, env=env,
+                            start_new_session=True)
+    os.close(slave)
+    out = bytearray()
+    try:
+        os.write(master, b"test -t 0 && echo stdin-tty-$((1+1))\r")
+        assert _read_until(master, b"stdin-tty-2", out), bytes(out)
+        os.write(master, b"exit 5\r")
+        assert proc.wait(timeout=15) == 5
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+    assert "shell" not in sampan(daemon, "ps", "-a", "--format", "{{.Names}}").stdout.split()
