@@ -52,6 +52,9 @@ def test_detached_logs_stop_rm(daemon: DaemonProcess, busybox_ref: str, cli: str
     assert data["Id"] == cid and data["Name"] == "/bg" and data["State"]["Running"] is True
     assert os.path.exists(f"/proc/{data['State']['Pid']}")
     assert data["Config"]["Labels"] == {"k": "v"} and data["HostConfig"]["NetworkMode"] in ("default", "bridge")
+    assert data["HostConfig"]["Runtime"] == "sampan-runtime"
+    if data["GraphDriver"]["Name"] == "overlay2":
+        assert os.path.isdir(data["GraphDriver"]["Data"]["UpperDir"])
     code, _, err = docker(daemon, "rm", "bg", cli=cli)
     assert code != 0 and "You cannot remove a running container" in err
     t0 = time.monotonic()

@@ -95,6 +95,7 @@ class ContainerService:
         directory = os.path.join(self.store.root, cid)
         try:
             host_config.setdefault("NetworkMode", "default")
+            host_config["Runtime"] = self.settings.runtime_for(str(host_config.get("Runtime") or ""))[0]
             host_config.setdefault("LogConfig", {"Type": "json-file", "Config": {}})
             os.makedirs(directory, mode=0o710)
             layers.create(self.snapshots, cid, image.chain_id)
@@ -331,7 +332,19 @@ class ContainerService:
     # --- views --------------------------------------------------------------------------
     def inspect(self, ref: str, size: bool = False) -> dict[str, Any]:
         rec = self.store.get(ref)
-        return views.inspect(rec, self._size_rw(rec) if size else None)
+        return views.inspect(rec, self._size_rw(rec) if size else None, self._graph_data(rec))
+
+    def _graph_data(self, rec: ContainerRecord) -> dict[str, str]:
+        """Docker's overlay2 GraphDriver.Data: the layer directories of the rootfs."""
+        try:
+            mounts = self.snapshots.mounts(rec.id)
+        except errdefs.SampanError:
+            return {}
+        if len(mounts) != 1 or mounts[0].type != "overlay":
+            return {}
+        opts = dict(o.split("=", 1) for o in mounts[0].options if "=" in o)
+        names = {"lowerdir": "LowerDir", "upperdir": "UpperDir", "workdir": "WorkDir"}
+        return {names[k]: v for k, v in opts.items() if k in names}
 
     def list_containers(self, *, all: bool = False, limit: int = -1, size: bool = False,
                         filters: dict[str, list[str]] | None = None) -> list[dict[str, Any]]:

@@ -97,7 +97,8 @@ def _mounts(rec: ContainerRecord) -> list[dict[str, Any]]:
     return out
 
 
-def inspect(rec: ContainerRecord, size_rw: int | None = None) -> dict[str, Any]:
+def inspect(rec: ContainerRecord, size_rw: int | None = None,
+            graph_data: dict[str, str] | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {
         "Id": rec.id, "Created": rec.created, "Path": rec.path, "Args": rec.args,
         "State": rec.state.to_wire(), "Image": rec.image_id, "ResolvConfPath": rec.resolv_conf_path,
@@ -105,7 +106,7 @@ def inspect(rec: ContainerRecord, size_rw: int | None = None) -> dict[str, Any]:
         "Name": "/" + rec.name, "RestartCount": rec.restart_count, "Driver": rec.driver,
         "Platform": rec.platform, "MountLabel": "", "ProcessLabel": "", "AppArmorProfile": "",
         "ExecIDs": None, "HostConfig": rec.host_config,
-        "GraphDriver": {"Name": rec.driver, "Data": {"MergedDir": rec.mount_point}},
+        "GraphDriver": {"Name": rec.driver, "Data": {**(graph_data or {}), "MergedDir": rec.mount_point}},
         "Mounts": _mounts(rec), "Config": rec.config,
         "NetworkSettings": {"Bridge": "", "SandboxID": "", "SandboxKey": "", "Ports": {},
                             "HairpinMode": False, "LinkLocalIPv6Address": "", "LinkLocalIPv6PrefixLen": 0,
