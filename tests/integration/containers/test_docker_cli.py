@@ -115,6 +115,11 @@ def test_pause_attach_start_a(daemon: DaemonProcess, busybox_ref: str) -> None:
     assert docker(daemon, "unpause", cid)[0] == 0
     assert docker(daemon, "pause", cid)[0] == 0
     assert docker(daemon, "rm", "-f", cid)[0] == 0  # a paused container is thawed to die
+    cid = docker(daemon, "run", "-d", busybox_ref, "sleep", "30")[1].strip()
+    assert docker(daemon, "pause", cid)[0] == 0
+    assert docker(daemon, "kill", cid)[0] == 0
+    assert docker(daemon, "wait", cid)[1].strip() == "137"
+    assert docker(daemon, "rm", cid)[0] == 0
     code, out, _ = docker(daemon, "create", "-i", busybox_ref, "sh", "-c", "read x; echo got:$x; exit 6")
     cid = out.strip()
     code, out, _ = docker(daemon, "start", "-a", "-i", cid, input="line\n")

@@ -14,13 +14,20 @@ import os
 import shutil
 import subprocess
 import threading
-import time
 from collections.abc import Callable
 
 from sampan import errdefs
 from sampan.daemon.containers import layers
 from sampan.daemon.containers import state as st
-from sampan.daemon.containers.live import AttachCallback, Live, PendingAttach, WaitCallback, now
+from sampan.daemon.containers.live import (
+    AttachCallback,
+    Live,
+    PendingAttach,
+    WaitCallback,
+    now,
+    start_exit_code,
+    wait_gone,
+)
 from sampan.daemon.containers.record import ContainerRecord
 from sampan.daemon.containers.settings import ContainerSettings
 from sampan.shim.client import ShimClient, read_exit
@@ -79,7 +86,7 @@ class Lifecycle:
                 self.fail_pending(live, exc)
                 self._cleanup_after_failed_start(rec)
                 rec.state.error = str(exc)
-                rec.state.exit_code = _start_exit_code(str(exc))
+                rec.state.exit_code = start_exit_code(str(exc))
                 rec.save()
                 live.fire(("not-running", "next-exit"), rec.state.exit_code, rec.state.error)
                 raise
@@ -192,7 +199,7 @@ class Lifecycle:
                 try:
                     shim.delete(force=True)
                     deleted = True
-                    _wait_gone(shim_pid)  # it removes its state dir as it exits: let a restart reuse it
+                    wait_gone(shim_pid)  # it removes its state dir as it exits: let a restart reuse it
                 except Exception as exc:
                     log.info("shim of %s already gone at delete: %s", rec.id, exc)
             if not deleted and os.path.exists(self.state_dir(rec.id)):
@@ -231,6 +238,11 @@ class Lifecycle:
             shim.kill(number)
         except errdefs.Conflict:
             pass  # exited meanwhile
+        if number == 9 and rec.state.status == st.PAUSED:  # a frozen process dies once thawed
+            try:
+                self.pause(rec, False)
+            except errdefs.Conflict:
+                pass
 
     def stop(self, rec: ContainerRecord, timeout: int | None, sig: str | None) -> None:
         live = self.live(rec.id)
@@ -376,22 +388,3 @@ class Lifecycle:
             rec.state.status = st.PAUSED
         log.info("container %s: reconnected to its shim (pid %d)", rec.id[:12], shim_state.pid)
         self.watch(rec, live, shim)
-
-
-def _wait_gone(pid: int, timeout: float = 2.0) -> None:
-    deadline = time.monotonic() + timeout
-    while pid > 0 and time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.002)
-
-
-def _start_exit_code(message: str) -> int:
-    """The exit code Docker records for a start that failed (the CLI picks 126/127 the same way)."""
-    if "executable file not found" in message or "no such file or directory" in message:
-        return 127
-    if "permission denied" in message:
-        return 126
-    return 128

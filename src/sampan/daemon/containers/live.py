@@ -4,6 +4,7 @@ the callbacks of /wait callers and of attaches that wait for the start."""
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import threading
 import time
@@ -51,3 +52,23 @@ class Live:
 
 def now() -> str:
     return rfc3339nano(time.time_ns())
+
+
+def wait_gone(pid: int, timeout: float = 2.0) -> None:
+    """Until process `pid` is gone (a shim that removes its state directory as it exits)."""
+    deadline = time.monotonic() + timeout
+    while pid > 0 and time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.002)
+
+
+def start_exit_code(message: str) -> int:
+    """The exit code Docker records for a start that failed (the CLI picks 126/127 the same way)."""
+    if "executable file not found" in message or "no such file or directory" in message:
+        return 127
+    if "permission denied" in message:
+        return 126
+    return 128
