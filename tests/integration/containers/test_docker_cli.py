@@ -296,3 +296,26 @@ def test_diff_and_export(daemon: DaemonProcess, busybox_ref: str, tmp_path: obje
     assert "new/f" in names and "bin/busybox" in names and "bin/ls" not in names
     assert docker(daemon, "rm", cid)[0] == 0
     assert not mounts_under(os.path.join(daemon.exec_root, "containers"))
+
+
+@pytest.mark.skipif(not CLIS, reason="the docker CLI is not installed")
+@pytest.mark.parametrize("cli", CLIS)
+def test_cp(daemon: DaemonProcess, busybox_ref: str, tmp_path: object, cli: str) -> None:
+    host = os.path.join(str(tmp_path), "in.txt")
+    with open(host, "w") as f:
+        f.write("copied in\n")
+    cid = docker(daemon, "create", busybox_ref, "cat", "/tmp/in.txt", cli=cli)[1].strip()
+    code, _, err = docker(daemon, "cp", host, f"{cid}:/tmp/", cli=cli)  # into a created container
+    assert code == 0, err
+    code, out, err = docker(daemon, "start", "-a", cid, cli=cli)
+    assert (code, out) == (0, "copied in\n"), err
+    out_dir = os.path.join(str(tmp_path), "out")
+    code, _, err = docker(daemon, "cp", f"{cid}:/etc", out_dir, cli=cli)  # a directory out of a stopped one
+    assert code == 0, err
+    with open(os.path.join(out_dir, "passwd")) as f:
+        assert f.read().startswith("root:x:0:0")
+    code, _, err = docker(daemon, "cp", f"{cid}:/no/such", out_dir, cli=cli)
+    # 28.x shows the daemon's message; 20.10 words a 404 to HEAD itself
+    assert code != 0 and ("Could not find the file /no/such in container" in err or "No such container:path" in err)
+    assert docker(daemon, "rm", cid, cli=cli)[0] == 0
+    assert not mounts_under(os.path.join(daemon.exec_root, "containers"))

@@ -3,11 +3,19 @@ below) and `docker export` (its whole rootfs as a tar)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
+from collections.abc import Iterator
 from typing import Any, BinaryIO
 
+from sampan import errdefs
+from sampan.daemon.containers import layers
+from sampan.daemon.containers import state as st
+from sampan.daemon.containers.lifecycle import Lifecycle
+from sampan.daemon.containers.record import ContainerRecord
 from sampan.errdefs import NotImplementedFeature
+from sampan.snapshot.mount import is_mounted
 from sampan.snapshot.types import Mount
 
 MODIFIED, ADDED, DELETED = 0, 1, 2
@@ -53,3 +61,64 @@ def export(rootfs: str, out: BinaryIO) -> None:
 
     write_layer(rootfs, out)
 
+
+class ContainerFS:
+    """Views of containers' filesystems for the service: diff, export, archive, GraphDriver."""
+
+    def __init__(self, snapshots: layers.LayerStore, lifecycle: Lifecycle) -> None:
+        self.snapshots = snapshots
+        self.lifecycle = lifecycle
+
+    def changes(self, rec: ContainerRecord) -> list[dict[str, Any]]:
+        return changes(self.snapshots.mounts(rec.id))
+
+    def export(self, rec: ContainerRecord, out: BinaryIO) -> None:
+        """Tar the container's rootfs to `out`, mounting it for the time if it does not run."""
+        with self._rootfs(rec) as rootfs:
+            export(rootfs, out)
+
+    @contextlib.contextmanager
+    def _rootfs(self, rec: ContainerRecord) -> Iterator[str]:
+        """The container's rootfs, mounted for the time being if it is not running."""
+        live = self.lifecycle.live(rec.id)
+        with live.lock:
+            was_mounted = is_mounted(rec.mount_point)
+            layers.mount(self.snapshots, rec.id, rec.mount_point)
+        try:
+            yield rec.mount_point
+        finally:
+            with live.lock:
+                if not was_mounted and not st.is_active(rec.state.status):
+                    layers.unmount(rec.mount_point)
+
+    def archive_stat(self, rec: ContainerRecord, path: str) -> dict[str, Any]:
+        from sampan.daemon.containers import copying
+
+        with self._rootfs(rec) as rootfs:
+            return copying.path_stat(rootfs, path, rec.id)
+
+    def archive_get(self, rec: ContainerRecord, path: str, out: BinaryIO) -> None:
+        from sampan.daemon.containers import copying
+
+        with self._rootfs(rec) as rootfs:
+            copying.write_tar(rootfs, path, rec.id, out)
+
+    def archive_put(self, rec: ContainerRecord, path: str, stream: BinaryIO) -> None:
+        from sampan.daemon.containers import copying
+
+        if rec.host_config.get("ReadonlyRootfs"):
+            raise errdefs.Forbidden("container rootfs is marked read-only")
+        with self._rootfs(rec) as rootfs:
+            copying.extract_tar(rootfs, path, rec.id, stream)
+
+    def graph_data(self, rec: ContainerRecord) -> dict[str, str]:
+        """Docker's overlay2 GraphDriver.Data: the layer directories of the rootfs."""
+        try:
+            mounts = self.snapshots.mounts(rec.id)
+        except errdefs.SampanError:
+            return {}
+        if len(mounts) != 1 or mounts[0].type != "overlay":
+            return {}
+        opts = dict(o.split("=", 1) for o in mounts[0].options if "=" in o)
+        names = {"lowerdir": "LowerDir", "upperdir": "UpperDir", "workdir": "WorkDir"}
+        return {names[k]: v for k, v in opts.items() if k in names}

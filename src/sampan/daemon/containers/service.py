@@ -19,13 +19,13 @@ from sampan.api.containers import CreateResponse, PruneReport
 from sampan.daemon.containers import files, layers, merge, names, restart, views
 from sampan.daemon.containers import state as st
 from sampan.daemon.containers.filters import matches
+from sampan.daemon.containers.fsviews import ContainerFS
 from sampan.daemon.containers.lifecycle import Lifecycle
 from sampan.daemon.containers.live import AttachCallback, Live, WaitCallback, now
 from sampan.daemon.containers.logs import LogCursor, LogOptions, parse_since, parse_tail
 from sampan.daemon.containers.record import ContainerRecord, State
 from sampan.daemon.containers.settings import ContainerSettings
 from sampan.daemon.containers.store import ContainerStore
-from sampan.snapshot.mount import is_mounted
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,7 @@ class ContainerService:
         self.snapshots = images.snapshots
         self.store = ContainerStore(os.path.join(settings.data_root, "containers"))
         self.lifecycle = Lifecycle(settings, self.snapshots, self.store.get, self._exited)
+        self.fs = ContainerFS(self.snapshots, self.lifecycle)
 
     @classmethod
     def open(cls, settings: ContainerSettings, images: Images) -> ContainerService:
@@ -205,25 +206,19 @@ class ContainerService:
         return out
 
     def changes(self, ref: str) -> list[dict[str, Any]]:
-        from sampan.daemon.containers.fsviews import changes
-
-        return changes(self.snapshots.mounts(self.store.get(ref).id))
+        return self.fs.changes(self.store.get(ref))
 
     def export(self, ref: str, out: BinaryIO) -> None:
-        """Tar the container's rootfs to `out`, mounting it for the time if it does not run."""
-        from sampan.daemon.containers.fsviews import export
+        self.fs.export(self.store.get(ref), out)
 
-        rec = self.store.get(ref)
-        live = self.lifecycle.live(rec.id)
-        with live.lock:
-            was_mounted = is_mounted(rec.mount_point)
-            layers.mount(self.snapshots, rec.id, rec.mount_point)
-        try:
-            export(rec.mount_point, out)
-        finally:
-            with live.lock:
-                if not was_mounted and not st.is_active(rec.state.status):
-                    layers.unmount(rec.mount_point)
+    def archive_stat(self, ref: str, path: str) -> dict[str, Any]:
+        return self.fs.archive_stat(self.store.get(ref), path)
+
+    def archive_get(self, ref: str, path: str, out: BinaryIO) -> None:
+        self.fs.archive_get(self.store.get(ref), path, out)
+
+    def archive_put(self, ref: str, path: str, stream: BinaryIO) -> None:
+        self.fs.archive_put(self.store.get(ref), path, stream)
 
     def pause(self, ref: str) -> None:
         self.lifecycle.pause(self.store.get(ref), True)
@@ -332,19 +327,7 @@ class ContainerService:
     # --- views --------------------------------------------------------------------------
     def inspect(self, ref: str, size: bool = False) -> dict[str, Any]:
         rec = self.store.get(ref)
-        return views.inspect(rec, self._size_rw(rec) if size else None, self._graph_data(rec))
-
-    def _graph_data(self, rec: ContainerRecord) -> dict[str, str]:
-        """Docker's overlay2 GraphDriver.Data: the layer directories of the rootfs."""
-        try:
-            mounts = self.snapshots.mounts(rec.id)
-        except errdefs.SampanError:
-            return {}
-        if len(mounts) != 1 or mounts[0].type != "overlay":
-            return {}
-        opts = dict(o.split("=", 1) for o in mounts[0].options if "=" in o)
-        names = {"lowerdir": "LowerDir", "upperdir": "UpperDir", "workdir": "WorkDir"}
-        return {names[k]: v for k, v in opts.items() if k in names}
+        return views.inspect(rec, self._size_rw(rec) if size else None, self.fs.graph_data(rec))
 
     def list_containers(self, *, all: bool = False, limit: int = -1, size: bool = False,
                         filters: dict[str, list[str]] | None = None) -> list[dict[str, Any]]:

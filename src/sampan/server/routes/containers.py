@@ -8,10 +8,13 @@ thread (the backend calls back when the condition is met).
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+import tempfile
 from collections.abc import AsyncIterator, Callable
 from typing import Any, BinaryIO, Protocol
 
+from sampan.errdefs import InvalidArgument
 from sampan.server.request import Request
 from sampan.server.response import Reply, Response, StreamResponse
 from sampan.server.router import Router
@@ -56,6 +59,12 @@ class ContainerBackend(containers_streams.StreamBackend, Protocol):
 
     def export(self, ref: str, out: BinaryIO) -> None: ...
 
+    def archive_stat(self, ref: str, path: str) -> dict[str, Any]: ...
+
+    def archive_get(self, ref: str, path: str, out: BinaryIO) -> None: ...
+
+    def archive_put(self, ref: str, path: str, stream: BinaryIO) -> None: ...
+
     def unpause(self, ref: str) -> None: ...
 
     def prune(self, filters: dict[str, list[str]] | None = None) -> Any: ...
@@ -64,6 +73,13 @@ class ContainerBackend(containers_streams.StreamBackend, Protocol):
 def _wire(value: Any) -> Any:
     to_json = getattr(value, "to_json", None)
     return to_json() if callable(to_json) else value
+
+
+STAT_HEADER = "X-Docker-Container-Path-Stat"
+
+
+def stat_header(info: dict[str, Any]) -> str:
+    return base64.b64encode(json.dumps(info).encode()).decode()
 
 
 def _timeout(req: Request) -> int | None:
@@ -167,6 +183,31 @@ def add_routes(router: Router, backend: ContainerBackend) -> None:
         return StreamResponse(thread_stream(lambda out: backend.export(ref, out)),
                               content_type="application/x-tar")
 
+    def _archive_path(req: Request) -> str:
+        path = req.query_value("path")
+        if not path:
+            raise InvalidArgument("bad parameter: path cannot be empty")
+        return path
+
+    async def archive_head(req: Request) -> Reply:
+        info = await asyncio.to_thread(backend.archive_stat, req.params["id"], _archive_path(req))
+        return Response(200, b"", "application/json", {STAT_HEADER: stat_header(info)})
+
+    async def archive_get(req: Request) -> Reply:
+        ref, path = req.params["id"], _archive_path(req)
+        info = await asyncio.to_thread(backend.archive_stat, ref, path)
+        return StreamResponse(thread_stream(lambda out: backend.archive_get(ref, path, out)),
+                              content_type="application/x-tar", headers={STAT_HEADER: stat_header(info)})
+
+    async def archive_put(req: Request) -> Reply:
+        ref, path = req.params["id"], _archive_path(req)
+        with tempfile.SpooledTemporaryFile(max_size=8 << 20) as spool:
+            while chunk := await req.body.read():
+                spool.write(chunk)
+            spool.seek(0)
+            await asyncio.to_thread(backend.archive_put, ref, path, spool)  # type: ignore[arg-type]
+        return Response(200, b"", "text/plain")
+
     async def rename(req: Request) -> Reply:
         await asyncio.to_thread(backend.rename, req.params["id"], req.query_value("name"))
         return Response.empty()
@@ -198,6 +239,9 @@ def add_routes(router: Router, backend: ContainerBackend) -> None:
     router.get("/containers/{id}/stats", stats)
     router.get("/containers/{id}/changes", changes)
     router.get("/containers/{id}/export", export)
+    router.head("/containers/{id}/archive", archive_head)
+    router.get("/containers/{id}/archive", archive_get)
+    router.add("PUT", "/containers/{id}/archive", archive_put)
     router.post("/containers/{id}/unpause", unpause)
     containers_streams.add_routes(router, backend)
     router.delete("/containers/{id}", remove)
