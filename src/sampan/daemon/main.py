@@ -80,7 +80,7 @@ async def serve(config: DaemonConfig) -> None:
         max_concurrent_downloads=config.max_concurrent_downloads,
     )
     try:
-        runtimes = {**builtin_runtimes(), **dict(config.runtimes)}
+        runtimes = {**builtin_runtimes(config.exec_root), **dict(config.runtimes)}
         settings = ContainerSettings(data_root=config.data_root, exec_root=config.exec_root,
                                      runtimes=runtimes, default_runtime=config.default_runtime)
         settings.runtime_for("")  # an unknown default runtime stops the daemon here

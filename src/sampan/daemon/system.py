@@ -205,7 +205,8 @@ class SystemService:
 def _runtimes(config: DaemonConfig) -> dict[str, Any]:
     from sampan.daemon.containers.settings import builtin_runtimes
 
-    return {name: {"path": path} for name, path in {**builtin_runtimes(), **dict(config.runtimes)}.items()}
+    runtimes = {**builtin_runtimes(config.exec_root), **dict(config.runtimes)}
+    return {name: {"path": path} for name, path in runtimes.items()}
 
 
 def _registry_config(insecure: tuple[str, ...]) -> dict[str, Any]:

@@ -12,9 +12,48 @@ from sampan.errdefs import InvalidArgument
 BUILTIN_RUNTIME = "sampan-runtime"
 
 
-def builtin_runtimes() -> dict[str, str]:
-    """sampan-runtime next to this interpreter, and runc when installed."""
-    out = {BUILTIN_RUNTIME: os.path.join(os.path.dirname(sys.executable), "sampan-runtime")}
+def fast_runtime_launcher(exec_root: str) -> str:
+    """Write (once) EXEC_ROOT/bin/sampan-runtime, a launcher that starts the runtime without
+    `site`: `#!<real interpreter> -SEs`, sampan's own directory first on sys.path.
+
+    The shim runs the runtime three times per container (create, start, delete); the
+    console script pip generates costs about 12 ms more per `run` (site, .pth files, `re`).
+    The runtime needs only the standard library, so skipping site is safe.
+    """
+    import sampan
+
+    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(sampan.__file__)))
+    text = (
+        f"#!{os.path.realpath(sys.executable)} -SEs\n"
+        "import sys\n"
+        f"sys.path[0] = {package_parent!r}\n"
+        "from sampan.runtime.cli import main\n"
+        "main()\n"
+    )
+    path = os.path.join(exec_root, "bin", "sampan-runtime")
+    try:
+        with open(path) as f:
+            if f.read() == text:
+                return path
+    except OSError:
+        pass
+    os.makedirs(os.path.dirname(path), mode=0o711, exist_ok=True)
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.chmod(tmp, 0o755)
+    os.replace(tmp, path)
+    return path
+
+
+def builtin_runtimes(exec_root: str | None = None) -> dict[str, str]:
+    """sampan-runtime (through the fast launcher when an exec root is given, else the console
+    script next to this interpreter), and runc when installed."""
+    if exec_root is not None:
+        runtime = fast_runtime_launcher(exec_root)
+    else:
+        runtime = os.path.join(os.path.dirname(sys.executable), "sampan-runtime")
+    out = {BUILTIN_RUNTIME: runtime}
     runc = shutil.which("runc")
     if runc:
         out["runc"] = runc
