@@ -24,6 +24,7 @@ from tests.support.images import Pusher, hello_image
 from tests.support.registry import LocalRegistry
 
 from bench.pull_bench import Dockerd
+from sampan.shim.client import stop_zygote
 
 DOCKER_CLI = shutil.which("docker") or "docker"
 
@@ -101,6 +102,7 @@ def main() -> int:
         return 0
     finally:
         daemon.stop()
+        stop_zygote(os.path.join(daemon.exec_root, "shim-zygote.sock"))
         if dockerd:
             dockerd.stop()
         registry.stop()

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 
+from sampan.shim.client import stop_zygote
 from tests.support.daemon import DaemonProcess
 from tests.support.images import Pusher, hello_image
 from tests.support.registry import LocalRegistry, free_port
@@ -57,6 +58,7 @@ def main() -> int:
     finally:
         if not args.keep:
             daemon.stop()
+            stop_zygote(os.path.join(daemon.exec_root, "shim-zygote.sock"))
             registry.stop()
             shutil.rmtree(work, ignore_errors=True)
 
