@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import time
 
+from sampan.api.units import human_duration
+
 TAB_MINWIDTH = 10
 TAB_PADDING = 3
 _DECIMAL_UNITS = ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB")
@@ -54,34 +56,6 @@ def human_size(size: float, precision: int = 4) -> str:
         size /= 1000.0
         i += 1
     return f"{size:.{precision}g}{_DECIMAL_UNITS[i]}"
-
-
-def human_duration(seconds: float) -> str:
-    """go-units HumanDuration: `Less than a second`, `About a minute`, `3 weeks`, ..."""
-    secs = int(seconds)
-    if secs < 1:
-        return "Less than a second"
-    if secs == 1:
-        return "1 second"
-    if secs < 60:
-        return f"{secs} seconds"
-    minutes = int(seconds / 60)
-    if minutes == 1:
-        return "About a minute"
-    if minutes < 60:
-        return f"{minutes} minutes"
-    hours = int(seconds / 3600 + 0.5)  # Duration.Round(time.Hour), halves away from zero
-    if hours == 1:
-        return "About an hour"
-    if hours < 48:
-        return f"{hours} hours"
-    if hours < 24 * 7 * 2:
-        return f"{hours // 24} days"
-    if hours < 24 * 30 * 2:
-        return f"{hours // 24 // 7} weeks"
-    if hours < 24 * 365 * 2:
-        return f"{hours // 24 // 30} months"
-    return f"{int(seconds / 3600) // 24 // 365} years"
 
 
 def since(timestamp: float, now: float | None = None) -> str:

@@ -6,6 +6,7 @@ import time
 from datetime import datetime
 from typing import Any
 
+from sampan.api.units import human_duration
 from sampan.daemon.containers import state as st
 from sampan.daemon.containers.record import ZERO_TIME, ContainerRecord
 from sampan.shim.wire import rfc3339nano
@@ -23,34 +24,6 @@ def parse_time(text: str) -> float:
     secs = datetime.fromisoformat(base + "+00:00").timestamp()
     digits = "".join(ch for ch in rest if ch.isdigit())
     return secs + (int(digits) / 10 ** len(digits) if digits else 0.0)
-
-
-def human_duration(seconds: float) -> str:
-    """Go's units.HumanDuration, which `docker ps` uses."""
-    s = int(seconds)
-    if s < 1:
-        return "Less than a second"
-    if s == 1:
-        return "1 second"
-    if s < 60:
-        return f"{s} seconds"
-    minutes = round(seconds / 60)
-    if minutes == 1:
-        return "About a minute"
-    if minutes < 60:
-        return f"{minutes} minutes"
-    hours = round(seconds / 3600)
-    if hours == 1:
-        return "About an hour"
-    if hours < 48:
-        return f"{hours} hours"
-    if hours < 24 * 7 * 2:
-        return f"{hours // 24} days"
-    if hours < 24 * 30 * 2:
-        return f"{hours // (24 * 7)} weeks"
-    if hours < 24 * 365 * 2:
-        return f"{hours // (24 * 30)} months"
-    return f"{hours // (24 * 365)} years"
 
 
 def status_text(rec: ContainerRecord, now: float | None = None) -> str:
