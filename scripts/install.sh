@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(docker-registry busybox-static runc skopeo iproute2 iptables gcc libc6-dev)
+APT_PACKAGES=(docker-registry busybox-static runc skopeo iproute2 iptables gcc libc6-dev tini libseccomp2)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

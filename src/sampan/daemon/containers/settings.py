@@ -68,7 +68,8 @@ class ContainerSettings:
     default_runtime: str = BUILTIN_RUNTIME
     cgroup_parent: str = "/sampan"
     use_zygote: bool = True
-    init_path: str | None = field(default_factory=lambda: shutil.which("docker-init") or shutil.which("tini"))
+    # a static init: it must run in any image's root (Debian's tini package ships tini-static)
+    init_path: str | None = field(default_factory=lambda: shutil.which("docker-init") or shutil.which("tini-static"))
 
     @property
     def zygote_path(self) -> str | None:
