@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -14,7 +15,9 @@ from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
-DOCKER_CLI = "/usr/bin/docker"
+# the machine's docker CLI (a fresh CI machine has docker 28 in /usr/local/bin; Debian's docker.io
+# puts an older one in /usr/bin)
+DOCKER_CLI = shutil.which("docker") or "/usr/local/bin/docker"
 
 
 class UnixHTTPConnection(http.client.HTTPConnection):
