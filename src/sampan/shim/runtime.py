@@ -186,10 +186,86 @@ class RuntimeDriver:
 
 
 def spawn(argv: list[str], stdio: tuple[int, int, int]) -> int:
-    """posix_spawn argv with the given fds as 0/1/2 and default signal handling."""
+    """Start argv with the given fds as 0/1/2 and default signal handling.
+
+    sampan's own runtime launcher is run by forking and calling its `main` here (see
+    `runs_in_process`); anything else with posix_spawn."""
+    if runs_in_process(argv[0]):
+        return _fork_runtime_main(argv, stdio)
     actions = [(os.POSIX_SPAWN_DUP2, fd, target) for target, fd in enumerate(stdio)]
     return os.posix_spawnp(argv[0], argv, os.environ, file_actions=actions,
                           setsigdef=_RESET_SIGNALS, setsigmask=())
+
+
+_LAUNCHER_MARK = b"from sampan.runtime.cli import main"
+
+
+def runs_in_process(path: str) -> bool:
+    """Whether `path` is the site-less launcher sampand writes for sampan-runtime, to be run
+    by the same interpreter as this shim. Then a fork of the shim can call the runtime's
+    `main` directly: the same program with the same argv, minus an interpreter start (~8-10
+    ms for each of create, start and delete). SAMPAN_SHIM_EXEC_RUNTIME=1 turns this off."""
+    if os.environ.get("SAMPAN_SHIM_EXEC_RUNTIME"):
+        return False
+    try:
+        with open(path, "rb") as f:
+            head = f.read(512)
+    except OSError:
+        return False
+    if not head.startswith(b"#!") or _LAUNCHER_MARK not in head:
+        return False
+    import sys
+
+    interpreter = head[2:].split(b"\n", 1)[0].split()[0].decode()
+    return os.path.realpath(interpreter) == os.path.realpath(sys.executable)
+
+
+def _fork_runtime_main(argv: list[str], stdio: tuple[int, int, int]) -> int:
+    """Fork; the child gets the runtime's view of the world (stdio on 0/1/2, no other fds,
+    default signals, empty mask) and runs sampan.runtime.cli.main with argv, then exits."""
+    import sys
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 1
+    try:
+        for target, fd in enumerate(stdio):
+            os.dup2(fd, target)
+        for name in os.listdir("/proc/self/fd"):
+            fd = int(name)
+            if fd > 2:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        signal.set_wakeup_fd(-1)
+        for signum in _RESET_SIGNALS:
+            signal.signal(signum, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_SETMASK, [])
+        # the runtime writes through sys.std*: bind them to the fds it was given
+        sys.stdin = open(0, closefd=False)  # noqa: SIM115
+        sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115
+        sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
+        sys.argv = list(argv)
+        from sampan.runtime.cli import main
+
+        main()  # exits the process itself
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else 1
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+    return 0  # not reached
 
 
 def wait_pid(pid: int, timeout: float) -> int:
