@@ -58,6 +58,17 @@ def encode_filters(filters: dict[str, list[str]] | None) -> str | None:
     return json.dumps(filters, separators=(",", ":"))
 
 
+def _encode_body(body: Any, headers: dict[str, str] | None) -> tuple[bytes | None, dict[str, str]]:
+    """A request's JSON body (if any) and its headers, caller's headers last."""
+    hdrs = {"User-Agent": USER_AGENT}
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        hdrs["Content-Type"] = "application/json"
+    hdrs.update(headers or {})
+    return data, hdrs
+
+
 class APIClient:
     """A synchronous Engine API client. Not thread-safe: one per thread."""
 
@@ -111,12 +122,7 @@ class APIClient:
 
     def _send(self, method: str, path: str, params: dict[str, Any] | None = None,
               body: Any = None, headers: dict[str, str] | None = None) -> Response:
-        hdrs = {"User-Agent": USER_AGENT}
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            hdrs["Content-Type"] = "application/json"
-        hdrs.update(headers or {})
+        data, hdrs = _encode_body(body, headers)
         resp = self._conn.request(method, self._target(path, params), data, hdrs)
         if resp.status >= 400:
             raise self._error(resp.status, resp.read())
@@ -164,12 +170,7 @@ class APIClient:
     def hijack(self, method: str, path: str, params: dict[str, Any] | None = None,
                body: Any = None, headers: dict[str, str] | None = None) -> Hijacked:
         """An upgraded raw stream (container attach, exec start); errors are errdefs kinds."""
-        hdrs = {"User-Agent": USER_AGENT}
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            hdrs["Content-Type"] = "application/json"
-        hdrs.update(headers or {})
+        data, hdrs = _encode_body(body, headers)
         resp, stream = self._conn.hijack(method, self._target(path, params), data, hdrs)
         if stream is None:
             raise self._error(resp.status, resp.read())

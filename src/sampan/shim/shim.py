@@ -22,6 +22,7 @@ from sampan.shim.process import Process
 from sampan.shim.requests import RequestHandler
 from sampan.shim.runtime import RuntimeCommandError, RuntimeDriver
 from sampan.shim.stdio import ConsoleStdio, PipeStdio
+from sampan.shim.stdio import unlink_quietly as _unlink
 from sampan.shim.wire import (
     CONSOLE_SOCKET_NAME,
     CREATED,
@@ -198,18 +199,9 @@ def remove_state_dir(state_dir: str) -> None:
 
     for name in (SOCKET_NAME, SHIM_PID_NAME, INIT_PID_NAME, EXIT_NAME, RUNTIME_LOG_NAME, CONSOLE_SOCKET_NAME,
                  SHIM_LOG_NAME):
-        try:
-            os.unlink(os.path.join(state_dir, name))
-        except FileNotFoundError:
-            pass
+        _unlink(os.path.join(state_dir, name))
     try:
         os.rmdir(state_dir)
     except OSError:
         pass
 
-
-def _unlink(path: str) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass

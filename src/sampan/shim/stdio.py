@@ -114,7 +114,7 @@ class ConsoleStdio:
             conn, _ = self._listener.accept()
         finally:
             self._listener.close()
-            _unlink(self._path)
+            unlink_quietly(self._path)
         with conn:
             conn.settimeout(timeout)
             _msg, fds, _flags, _addr = socket.recv_fds(conn, 4096, 1)
@@ -150,7 +150,7 @@ class ConsoleStdio:
         self.master = self._winsize_fd = -1
         if self._listener.fileno() >= 0:
             self._listener.close()
-            _unlink(self._path)
+            unlink_quietly(self._path)
 
 
 def _grow_pipe(fd: int) -> None:
@@ -168,7 +168,8 @@ def _close(fd: int) -> None:
         pass
 
 
-def _unlink(path: str) -> None:
+def unlink_quietly(path: str) -> None:
+    """Remove a file the shim made; already gone is fine."""
     try:
         os.unlink(path)
     except FileNotFoundError:
