@@ -62,6 +62,7 @@ async def serve(config: DaemonConfig) -> None:
 
     from sampan.daemon.containers.service import ContainerService
     from sampan.daemon.containers.settings import ContainerSettings, builtin_runtimes
+    from sampan.daemon.events import EventBus
     from sampan.daemon.images.service import ImageService
     from sampan.daemon.system import SystemService
     from sampan.server.app import Backends, build_app
@@ -73,24 +74,26 @@ async def serve(config: DaemonConfig) -> None:
         loop.add_signal_handler(signum, stop.set)
     loop.add_signal_handler(signal.SIGHUP, lambda: log.info("SIGHUP ignored (no live reload yet)"))
 
+    events = EventBus()
     images = ImageService.open(
         config.data_root,
         insecure_registries=config.insecure_registries,
         storage_driver=config.storage_driver,
         max_concurrent_downloads=config.max_concurrent_downloads,
+        events=events,
     )
     try:
         runtimes = {**builtin_runtimes(config.exec_root), **dict(config.runtimes)}
         settings = ContainerSettings(data_root=config.data_root, exec_root=config.exec_root,
                                      runtimes=runtimes, default_runtime=config.default_runtime)
         settings.runtime_for("")  # an unknown default runtime stops the daemon here
-        containers = await asyncio.to_thread(ContainerService.open, settings, images)
+        containers = await asyncio.to_thread(ContainerService.open, settings, images, events)
         images.set_container_users(containers.image_users)
         snapshots = getattr(images, "snapshots", None)
         system = SystemService(config, image_count=images.image_count,
                                driver_name=lambda: str(getattr(snapshots, "driver_name", "")),
                                container_counts=containers.counts)
-        server = APIServer(build_app(Backends(system=system, images=images, containers=containers)))
+        server = APIServer(build_app(Backends(system=system, images=images, containers=containers, events=events)))
         try:
             for host in config.hosts:
                 await server.listen(host)

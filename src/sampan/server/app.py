@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sampan.server.router import Router
-from sampan.server.routes import containers, containers_df, images, system
+from sampan.server.routes import containers, containers_df, events, execs, images, system
 
 
 @dataclass(frozen=True)
@@ -13,6 +13,7 @@ class Backends:
     system: system.SystemBackend
     images: images.ImageBackend
     containers: containers.ContainerBackend | None = None
+    events: events.EventsBackend | None = None
 
 
 def build_app(backends: Backends) -> Router:
@@ -21,6 +22,9 @@ def build_app(backends: Backends) -> Router:
     images.add_routes(router, backends.images)
     if backends.containers is not None:
         containers.add_routes(router, backends.containers)
+        execs.add_routes(router, backends.containers)
         if hasattr(backends.images, "disk_usage"):
             containers_df.add_routes(router, backends.images, backends.containers)  # type: ignore[arg-type]
+    if backends.events is not None:
+        events.add_routes(router, backends.events)
     return router

@@ -26,6 +26,7 @@ from sampan.daemon.containers.logs import LogCursor, LogOptions, parse_since, pa
 from sampan.daemon.containers.record import ContainerRecord, State
 from sampan.daemon.containers.settings import ContainerSettings
 from sampan.daemon.containers.store import ContainerStore
+from sampan.daemon.events import EventBus
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +41,9 @@ class Images(Protocol):
 
 
 class ContainerService:
-    def __init__(self, settings: ContainerSettings, images: Images) -> None:
+    def __init__(self, settings: ContainerSettings, images: Images, events: EventBus | None = None) -> None:
         self.settings = settings
+        self.events = events if events is not None else EventBus()
         self.images = images
         self.snapshots = images.snapshots
         self.store = ContainerStore(os.path.join(settings.data_root, "containers"))
@@ -49,9 +51,9 @@ class ContainerService:
         self.fs = ContainerFS(self.snapshots, self.lifecycle)
 
     @classmethod
-    def open(cls, settings: ContainerSettings, images: Images) -> ContainerService:
+    def open(cls, settings: ContainerSettings, images: Images, events: EventBus | None = None) -> ContainerService:
         """Load the records and find running containers' shims again."""
-        svc = cls(settings, images)
+        svc = cls(settings, images, events)
         records = svc.store.load()
         for cid in layers.orphans(svc.snapshots, {r.id for r in records}):
             log.info("removing the layers of container %s, created without a record", cid[:12])

@@ -23,6 +23,7 @@ from sampan.api.images import (
     PruneReport,
 )
 from sampan.api.progress import JSONMessage
+from sampan.daemon.events import EventBus
 from sampan.daemon.images import filters as flt
 from sampan.daemon.images import views
 from sampan.daemon.images.deletion import ContainerUsers, Deleter
@@ -57,8 +58,10 @@ class ImageService:
     def __init__(
         self, *, content: Content, snapshots: Snapshotter, meta: MetadataStore,
         registry_factory: RegistryFactory, apply_layer: ApplyLayer, max_concurrent_downloads: int = 3,
+        events: EventBus | None = None,
     ) -> None:
         self.content, self.snapshots, self.meta = content, snapshots, meta
+        self.events = events if events is not None else EventBus()
         self._registry_factory = registry_factory
         self._pool = ThreadPoolExecutor(max(1, max_concurrent_downloads), thread_name_prefix="pull")
         self._leases = Leases()
@@ -76,6 +79,7 @@ class ImageService:
         insecure_registries: Sequence[str] = (),
         storage_driver: str = "auto",
         max_concurrent_downloads: int = 3,
+        events: EventBus | None = None,
     ) -> ImageService:
         """Open (creating as needed) the stores under `data_root` and repair what a crash left."""
         from sampan.archive import apply_layer
@@ -93,7 +97,7 @@ class ImageService:
             return RegistryClient(insecure_registries=insecure, auth=auth)
 
         svc = cls(content=content, snapshots=snapshots, meta=meta, registry_factory=registry_factory,
-                  apply_layer=apply_layer, max_concurrent_downloads=max_concurrent_downloads)
+                  apply_layer=apply_layer, max_concurrent_downloads=max_concurrent_downloads, events=events)
         svc.recover()
         return svc
 
