@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sampan.server.router import Router
-from sampan.server.routes import containers, containers_df, events, execs, images, system
+from sampan.server.routes import containers, containers_df, containers_update, events, execs, images, system
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,7 @@ def build_app(backends: Backends) -> Router:
     if backends.containers is not None:
         containers.add_routes(router, backends.containers)
         execs.add_routes(router, backends.containers)
+        containers_update.add_routes(router, backends.containers)
         if hasattr(backends.images, "disk_usage"):
             containers_df.add_routes(router, backends.images, backends.containers)  # type: ignore[arg-type]
     if backends.events is not None:
