@@ -18,6 +18,7 @@ from sampan import errdefs
 from sampan.api.containers import CreateResponse, PruneReport
 from sampan.daemon.containers import files, layers, merge, names, restart, views
 from sampan.daemon.containers import state as st
+from sampan.daemon.containers.execs import ExecService
 from sampan.daemon.containers.filters import matches
 from sampan.daemon.containers.fsviews import ContainerFS
 from sampan.daemon.containers.lifecycle import Lifecycle
@@ -49,6 +50,7 @@ class ContainerService:
         self.store = ContainerStore(os.path.join(settings.data_root, "containers"))
         self.lifecycle = Lifecycle(settings, self.snapshots, self.store.get, self._exited)
         self.fs = ContainerFS(self.snapshots, self.lifecycle)
+        self.execs = ExecService(self)
 
     @classmethod
     def open(cls, settings: ContainerSettings, images: Images, events: EventBus | None = None) -> ContainerService:
@@ -329,7 +331,9 @@ class ContainerService:
     # --- views --------------------------------------------------------------------------
     def inspect(self, ref: str, size: bool = False) -> dict[str, Any]:
         rec = self.store.get(ref)
-        return views.inspect(rec, self._size_rw(rec) if size else None, self.fs.graph_data(rec))
+        out = views.inspect(rec, self._size_rw(rec) if size else None, self.fs.graph_data(rec))
+        out["ExecIDs"] = self.execs.ids_for(rec.id) or None
+        return out
 
     def list_containers(self, *, all: bool = False, limit: int = -1, size: bool = False,
                         filters: dict[str, list[str]] | None = None) -> list[dict[str, Any]]:
