@@ -191,6 +191,17 @@ class ContainerService:
                 raise
             self.store.release(old, rec.id)
 
+    def update(self, ref: str, body: dict[str, Any]) -> Any:
+        """POST /containers/{id}/update: resources and restart policy (see update.py)."""
+        from sampan.daemon.containers import update
+
+        rec = self.store.get(ref)
+        name, path = self.settings.runtime_for(rec.runtime)
+        with self.lifecycle.live(rec.id).lock:
+            result = update.update_container(rec, body, path, self.lifecycle.runtime_root(name))
+        self.events.publish("container", "update", rec.id, update.event_attributes(rec))
+        return result
+
     def top(self, ref: str, ps_args: str = "") -> dict[str, Any]:
         from sampan.daemon.containers.top import top
 
@@ -204,10 +215,9 @@ class ContainerService:
         from sampan.daemon.containers import stats
 
         rec = self.store.get(ref)
-        running = rec.state.status in (st.RUNNING, st.PAUSED) and rec.state.pid
-        out = stats.sample(rec.state.pid) if running else stats.empty_stats()
-        out.update(name="/" + rec.name, id=rec.id)
-        return out
+        if rec.state.status in (st.RUNNING, st.PAUSED) and rec.state.pid:
+            return stats.sample(rec.state.pid, "/" + rec.name, rec.id)
+        return stats.empty_stats("/" + rec.name, rec.id)
 
     def changes(self, ref: str) -> list[dict[str, Any]]:
         return self.fs.changes(self.store.get(ref))

@@ -23,6 +23,8 @@ from sampan.server.routes.containers_json import decode_create_body
 from sampan.server.routes.containers_streams import thread_stream
 
 WaitCallback = Callable[[int, str], None]
+STATS_INTERVAL = 1.0
+ZERO_TIME = "0001-01-01T00:00:00Z"  # `read` of a container that does not run
 
 
 class ContainerBackend(containers_streams.StreamBackend, Protocol):
@@ -80,6 +82,12 @@ STAT_HEADER = "X-Docker-Container-Path-Stat"
 
 def stat_header(info: dict[str, Any]) -> str:
     return base64.b64encode(json.dumps(info).encode()).decode()
+
+
+def chain(current: dict[str, Any], previous: dict[str, Any]) -> dict[str, Any]:
+    """`current` with the previous sample's CPU counters and time as precpu_stats/preread."""
+    current["precpu_stats"], current["preread"] = previous["cpu_stats"], previous["read"]
+    return current
 
 
 def _timeout(req: Request) -> int | None:
@@ -152,23 +160,24 @@ def add_routes(router: Router, backend: ContainerBackend) -> None:
         return Response.json(await asyncio.to_thread(backend.top, req.params["id"], req.query_value("ps_args")))
 
     async def stats(req: Request) -> Reply:
+        """One object (`stream=0`; after a second sample unless `one-shot`) or one a second."""
         ref = req.params["id"]
         first = await asyncio.to_thread(backend.stats, ref)
+        stopped = first["read"] == ZERO_TIME
         if not req.query_bool("stream", True):
-            if req.query_bool("one-shot"):
+            if stopped or req.query_bool("one-shot"):
                 return Response.json(first)
-            await asyncio.sleep(1.0)  # two samples, so the client can compute CPU percent
-            second = await asyncio.to_thread(backend.stats, ref)
-            second["precpu_stats"], second["preread"] = first["cpu_stats"], first["read"]
-            return Response.json(second)
+            await asyncio.sleep(STATS_INTERVAL)  # two samples, so the client can compute CPU percent
+            return Response.json(chain(await asyncio.to_thread(backend.stats, ref), first))
 
         async def samples() -> AsyncIterator[bytes]:
-            previous = first
+            loop = asyncio.get_running_loop()
+            previous, due = first, loop.time()
             yield json.dumps(first).encode() + b"\n"
             while True:
-                await asyncio.sleep(1.0)
-                current = await asyncio.to_thread(backend.stats, ref)
-                current["precpu_stats"], current["preread"] = previous["cpu_stats"], previous["read"]
+                due += STATS_INTERVAL
+                await asyncio.sleep(max(0.0, due - loop.time()))
+                current = chain(await asyncio.to_thread(backend.stats, ref), previous)
                 yield json.dumps(current).encode() + b"\n"
                 previous = current
 
