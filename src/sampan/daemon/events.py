@@ -11,8 +11,11 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sampan.daemon.event_filters import EventFilter
 
 DEFAULT_LIMIT = 256
 
@@ -93,3 +96,54 @@ class EventBus:
     def history(self) -> list[Event]:
         with self._lock:
             return list(self._kept)
+
+    def subscriber_count(self) -> int:
+        with self._lock:
+            return len(self._subscribers)
+
+    @staticmethod
+    def event_filter(filters: Mapping[str, Sequence[str]] | None) -> EventFilter:
+        """The matcher for a client's `filters` (InvalidArgument for a key dockerd refuses)."""
+        return EventFilter(filters)
+
+
+# --- what services attach to their events ---------------------------------------------------
+
+class ContainerLike(Protocol):
+    """The parts of a container record an event names (daemon.containers.record)."""
+
+    id: str
+    name: str
+    image_name: str
+    config: dict[str, Any]
+
+
+def container_attributes(rec: ContainerLike, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Docker's container event attributes: the labels, then `image` and `name`, then extras."""
+    labels = rec.config.get("Labels") or {}
+    attrs = {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}
+    if rec.image_name:
+        attrs["image"] = rec.image_name
+    attrs["name"] = rec.name.lstrip("/")
+    attrs.update(extra or {})
+    return attrs
+
+
+def container_event(bus: EventBus | None, rec: ContainerLike, action: str, **extra: str) -> None:
+    """Publish a container event (`extra` are action attributes: exitCode, signal, oldName...)."""
+    if bus is not None:
+        bus.publish(CONTAINER, action, rec.id, container_attributes(rec, extra))
+
+
+def image_attributes(labels: Mapping[str, str] | None, name: str) -> dict[str, str]:
+    """Docker's image event attributes: the image's labels (while it exists) and `name`."""
+    attrs = {str(k): str(v) for k, v in (labels or {}).items()}
+    if name:
+        attrs["name"] = name
+    return attrs
+
+
+def prune_event(bus: EventBus | None, event_type: str, reclaimed: int) -> None:
+    """The `prune` event of container or image prune: no actor, the bytes reclaimed."""
+    if bus is not None:
+        bus.publish(event_type, "prune", "", {"reclaimed": str(reclaimed)})
