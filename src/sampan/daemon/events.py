@@ -135,6 +135,22 @@ def container_event(bus: EventBus | None, rec: ContainerLike, action: str, **ext
         bus.publish(CONTAINER, action, rec.id, container_attributes(rec, extra))
 
 
+class ExitedContainer(ContainerLike, Protocol):
+    state: Any  # daemon.containers.record.State
+
+
+def exit_events(bus: EventBus | None, rec: ExitedContainer) -> None:
+    """`oom` when the kernel's OOM killer struck, then `die` with exitCode and execDuration (seconds)."""
+    from sampan.daemon.containers.views import parse_time
+
+    state = rec.state
+    if state.oom_killed:
+        container_event(bus, rec, "oom")
+    started = parse_time(state.started_at)
+    ran = max(0, int(parse_time(state.finished_at) - started)) if started else 0
+    container_event(bus, rec, "die", exitCode=str(state.exit_code), execDuration=str(ran))
+
+
 def image_attributes(labels: Mapping[str, str] | None, name: str) -> dict[str, str]:
     """Docker's image event attributes: the image's labels (while it exists) and `name`."""
     attrs = {str(k): str(v) for k, v in (labels or {}).items()}

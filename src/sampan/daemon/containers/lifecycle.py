@@ -30,6 +30,7 @@ from sampan.daemon.containers.live import (
 )
 from sampan.daemon.containers.record import ContainerRecord
 from sampan.daemon.containers.settings import ContainerSettings
+from sampan.daemon.events import EventBus, container_event, exit_events
 from sampan.shim.client import ShimClient, read_exit
 from sampan.shim.protocol import ExitStatus, parse_signal
 from sampan.shim.wire import write_atomic
@@ -53,6 +54,7 @@ class Lifecycle:
         self._on_exit = on_exit  # AutoRemove, decided by the service
         self._lock = threading.Lock()
         self._live: dict[str, Live] = {}
+        self.events: EventBus | None = None  # set by the service: start, die, kill, stop go here
 
     def live(self, cid: str) -> Live:
         with self._lock:
@@ -139,6 +141,7 @@ class Lifecycle:
         rec.save()
         live.shim = shim
         live.exited.clear()
+        container_event(self.events, rec, "start")
         self.watch(rec, live, shim)
 
     def runtime_root(self, name: str) -> str:
@@ -214,6 +217,7 @@ class Lifecycle:
             rec.state.oom_killed = bool(exit_status and exit_status.oom_killed)
             rec.state.finished_at = exit_status.exited_at if exit_status is not None else now()
             rec.save()
+            exit_events(self.events, rec)
             live.fire(("not-running", "next-exit"), code, error)
             live.exited.set()
         self._on_exit(rec, live)
@@ -234,6 +238,7 @@ class Lifecycle:
         if shim is None or not st.is_active(rec.state.status):
             raise errdefs.Conflict(f"Cannot kill container: {rec.id}: Container {rec.id} is not running")
         rec.manually_stopped = True
+        container_event(self.events, rec, "kill", signal=str(number))
         try:
             shim.kill(number)
         except errdefs.Conflict:
@@ -247,6 +252,7 @@ class Lifecycle:
     def stop(self, rec: ContainerRecord, timeout: int | None, sig: str | None) -> None:
         live = self.live(rec.id)
         if self._cancel_restart(rec, live):
+            container_event(self.events, rec, "stop")
             return
         if not st.is_active(rec.state.status) or live.shim is None:
             raise errdefs.NotModified(f"Container {rec.id} is not running")
@@ -256,6 +262,7 @@ class Lifecycle:
             configured = rec.config.get("StopTimeout")
             timeout = configured if isinstance(configured, int) else 10
         self.kill_and_wait(rec, live, sig, timeout)
+        container_event(self.events, rec, "stop")
 
     def _cancel_restart(self, rec: ContainerRecord, live: Live) -> bool:
         """A container waiting to be restarted just stays exited."""
@@ -275,6 +282,7 @@ class Lifecycle:
         shim = live.shim
         if shim is None:
             return
+        container_event(self.events, rec, "kill", signal=str(parse_signal(sig)))
         try:
             shim.kill(parse_signal(sig))
         except (errdefs.Conflict, errdefs.Unavailable):
@@ -290,6 +298,7 @@ class Lifecycle:
         if live.exited.wait(timeout):
             return
         log.info("container %s did not stop after %ss: killing it", rec.id[:12], timeout)
+        container_event(self.events, rec, "kill", signal="9")
         try:
             shim.kill(9)
         except (errdefs.Conflict, errdefs.Unavailable):

@@ -27,7 +27,7 @@ from sampan.daemon.containers.logs import LogCursor, LogOptions, parse_since, pa
 from sampan.daemon.containers.record import ContainerRecord, State
 from sampan.daemon.containers.settings import ContainerSettings
 from sampan.daemon.containers.store import ContainerStore
-from sampan.daemon.events import EventBus
+from sampan.daemon.events import CONTAINER, EventBus, container_event, prune_event
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,7 @@ class ContainerService:
         self.snapshots = images.snapshots
         self.store = ContainerStore(os.path.join(settings.data_root, "containers"))
         self.lifecycle = Lifecycle(settings, self.snapshots, self.store.get, self._exited)
+        self.lifecycle.events = self.events
         self.fs = ContainerFS(self.snapshots, self.lifecycle)
         self.execs = ExecService(self)
 
@@ -117,6 +118,7 @@ class ContainerService:
             )
             rec.save()
             self.store.add(rec)
+            container_event(self.events, rec, "create")
         except BaseException:
             self.store.release(name, cid)
             layers.remove(self.snapshots, cid)
@@ -162,6 +164,7 @@ class ContainerService:
         except errdefs.NotModified:
             pass
         self.lifecycle.start(rec)
+        container_event(self.events, rec, "restart")
 
     def wait(self, ref: str, condition: str, callback: WaitCallback) -> None:
         self.lifecycle.wait(self.store.get(ref), condition or "not-running", callback)
@@ -170,6 +173,7 @@ class ContainerService:
         """Start attaching; returns whether the container has a tty (raw stream)."""
         rec = self.store.get(ref)
         self.lifecycle.attach(rec, stdin, stdout, stderr, callback)
+        container_event(self.events, rec, "attach")
         return rec.tty
 
     def rename(self, ref: str, new_name: str) -> None:
@@ -190,6 +194,7 @@ class ContainerService:
                 self.store.release(name, rec.id)
                 raise
             self.store.release(old, rec.id)
+        container_event(self.events, rec, "rename", oldName="/" + old)
 
     def update(self, ref: str, body: dict[str, Any]) -> Any:
         """POST /containers/{id}/update: resources and restart policy (see update.py)."""
@@ -208,7 +213,9 @@ class ContainerService:
         rec = self.store.get(ref)
         if rec.state.status not in (st.RUNNING, st.PAUSED) or not rec.state.pid:
             raise errdefs.Conflict(f"Container {rec.id} is not running")
-        return top(rec.state.pid, ps_args)
+        result = top(rec.state.pid, ps_args)
+        container_event(self.events, rec, "top")
+        return result
 
     def stats(self, ref: str) -> dict[str, Any]:
         """One sample (zeros for a container that does not run), named like Docker's."""
@@ -223,25 +230,37 @@ class ContainerService:
         return self.fs.changes(self.store.get(ref))
 
     def export(self, ref: str, out: BinaryIO) -> None:
-        self.fs.export(self.store.get(ref), out)
+        rec = self.store.get(ref)
+        self.fs.export(rec, out)
+        container_event(self.events, rec, "export")
 
     def archive_stat(self, ref: str, path: str) -> dict[str, Any]:
         return self.fs.archive_stat(self.store.get(ref), path)
 
     def archive_get(self, ref: str, path: str, out: BinaryIO) -> None:
-        self.fs.archive_get(self.store.get(ref), path, out)
+        rec = self.store.get(ref)
+        self.fs.archive_get(rec, path, out)
+        container_event(self.events, rec, "archive-path")
 
     def archive_put(self, ref: str, path: str, stream: BinaryIO) -> None:
-        self.fs.archive_put(self.store.get(ref), path, stream)
+        rec = self.store.get(ref)
+        self.fs.archive_put(rec, path, stream)
+        container_event(self.events, rec, "extract-to-dir")
 
     def pause(self, ref: str) -> None:
-        self.lifecycle.pause(self.store.get(ref), True)
+        rec = self.store.get(ref)
+        self.lifecycle.pause(rec, True)
+        container_event(self.events, rec, "pause")
 
     def unpause(self, ref: str) -> None:
-        self.lifecycle.pause(self.store.get(ref), False)
+        rec = self.store.get(ref)
+        self.lifecycle.pause(rec, False)
+        container_event(self.events, rec, "unpause")
 
     def resize(self, ref: str, height: int, width: int) -> None:
-        self.lifecycle.resize(self.store.get(ref), height, width)
+        rec = self.store.get(ref)
+        self.lifecycle.resize(rec, height, width)
+        container_event(self.events, rec, "resize", height=str(height), width=str(width))
 
     def open_logs(self, ref: str, *, stdout: bool, stderr: bool, since: str, until: str, timestamps: bool,
                   tail: str) -> LogCursor:
@@ -288,6 +307,7 @@ class ContainerService:
         shutil.rmtree(self.lifecycle.state_dir(rec.id), ignore_errors=True)
         shutil.rmtree(rec.dir, ignore_errors=True)
         self.store.drop(rec)
+        container_event(self.events, rec, "destroy")
         self.lifecycle.fail_pending(live, None)
         live.fire(("not-running", "next-exit", "removed"), rec.state.exit_code, rec.state.error)
         self.lifecycle.forget(rec.id)
@@ -384,6 +404,7 @@ class ContainerService:
                 continue
             deleted.append(rec.id)
             reclaimed += size
+        prune_event(self.events, CONTAINER, reclaimed)
         return PruneReport(deleted, reclaimed)
 
     def counts(self) -> dict[str, int]:

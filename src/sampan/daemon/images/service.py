@@ -23,7 +23,8 @@ from sampan.api.images import (
     PruneReport,
 )
 from sampan.api.progress import JSONMessage
-from sampan.daemon.events import EventBus
+from sampan.daemon.events import IMAGE, EventBus, image_attributes, prune_event
+from sampan.daemon.image_events import ImageIndex, publish_deletions
 from sampan.daemon.images import filters as flt
 from sampan.daemon.images import views
 from sampan.daemon.images.deletion import ContainerUsers, Deleter
@@ -173,6 +174,12 @@ class ImageService:
         out.status(f"Digest: {result.digest}")
         verb = "Downloaded newer image for" if result.changed else "Image is up to date for"
         out.status(f"Status: {verb} {named.familiar()}")
+        self.events.publish(IMAGE, "pull", named.familiar(), image_attributes(self._labels(result.image_id),
+                                                                               named.familiar_name))
+
+    def _labels(self, image_id: str) -> dict[str, str]:
+        row = self.meta.get_image(image_id)
+        return dict(row.labels) if row is not None else {}
 
     # -- queries ---------------------------------------------------------------------------
 
@@ -303,10 +310,13 @@ class ImageService:
             if self.meta.get_image(image_id) is None:
                 raise NotFound(f"No such image: {name}")
             self.meta.set_tag(str(target), image_id)
+        self.events.publish(IMAGE, "tag", image_id, image_attributes(self._labels(image_id), target.familiar()))
 
     def delete_image(self, name: str, *, force: bool = False, noprune: bool = False) -> list[DeleteItem]:
         with self._leases.lock:
+            index = ImageIndex.of(self.meta)
             items, _ = self._deleter.delete(name, force=force, noprune=noprune)
+        publish_deletions(self.events, index, items)
         return items
 
     def set_container_users(self, users: ContainerUsers) -> None:
@@ -315,4 +325,8 @@ class ImageService:
 
     def prune_images(self, filters: dict[str, list[str]] | None = None) -> PruneReport:
         with self._leases.lock:
-            return self._deleter.prune(filters)
+            index = ImageIndex.of(self.meta)
+            report = self._deleter.prune(filters)
+        publish_deletions(self.events, index, report.deleted)
+        prune_event(self.events, IMAGE, report.space_reclaimed)
+        return report
