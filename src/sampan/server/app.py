@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sampan.server.router import Router
 from sampan.server.routes import containers, containers_df, containers_update, events, execs, images, system
+from sampan.server.routes.containers_ws import add_routes as add_websocket_routes
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ def build_app(backends: Backends) -> Router:
     images.add_routes(router, backends.images)
     if backends.containers is not None:
         containers.add_routes(router, backends.containers)
+        add_websocket_routes(router, backends.containers)
         execs.add_routes(router, backends.containers)
         containers_update.add_routes(router, backends.containers)
         if hasattr(backends.images, "disk_usage"):
