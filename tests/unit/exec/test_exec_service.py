@@ -231,6 +231,9 @@ def test_failed_start_records_docker_codes(fake: FakeContainers, execs: ExecServ
 
 def test_execs_go_with_their_container(fake: FakeContainers, execs: ExecService) -> None:
     eid = execs.create(CID, {"Cmd": ["true"]})
+    assert execs.ids_for(CID) == [eid]
+    fake.rec.state.status = st.EXITED
+    assert execs.ids_for(CID) == []
     fake.store.recs.clear()
     with pytest.raises(errdefs.NotFound):
         execs.inspect(eid)
@@ -241,6 +244,8 @@ def test_run_collects_bounded_output(fake: FakeContainers, execs: ExecService) -
     result = execs.run(CID, ["sh", "-c", "probe"], timeout=5)
     assert result.exit_code == 0 and not result.timed_out
     assert result.output == b"a" * 3000 + b"b" * 1096
+    assert [e.action for e in kept(fake)] == ["exec_create: sh -c probe", "exec_start: sh -c probe", "exec_die"]
+    assert execs._execs == {}  # probes leave no records behind
 
 
 def test_run_kills_on_timeout(fake: FakeContainers, execs: ExecService) -> None:

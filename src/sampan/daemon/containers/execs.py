@@ -163,9 +163,21 @@ class ExecService:
         return self.get(exec_id).inspect()
 
     def ids_for(self, container_id: str) -> list[str]:
-        """The container's `ExecIDs`: its execs that have not exited."""
+        """The container's `ExecIDs`: while it runs, its execs that have not exited."""
+        try:
+            if not st.is_active(self.containers.store.get(container_id).state.status):
+                return []
+        except errdefs.NotFound:
+            return []
         with self._lock:
             return [e.id for e in self._execs.values() if e.container_id == container_id and e.exit_code is None]
+
+    def forget(self, exec_id: str) -> None:
+        """Drop a finished exec's record (health probes do not pile up)."""
+        with self._lock:
+            ex = self._execs.get(exec_id)
+            if ex is not None and ex.exit_code is not None:
+                del self._execs[exec_id]
 
     # --- start --------------------------------------------------------------------------
     def start(self, exec_id: str, *, detach: bool = False,
@@ -266,18 +278,22 @@ class ExecService:
 
         Killed (SIGKILL) once `timeout` seconds have passed: then `timed_out` is set and the exit
         code is what the kill gave (137). Errors as create/start raise them (a failed start
-        raises after recording 126/127).
+        raises after recording 126/127). Events are published as for any exec; the record is
+        dropped once the exec ended.
         """
         exec_id = self.create(ref, {"Cmd": cmd, "User": user, "Env": env or [], "WorkingDir": working_dir,
                                     "AttachStdout": True, "AttachStderr": True})
         deadline = time.monotonic() + timeout
-        sock = self.start(exec_id)
-        assert sock is not None
-        with sock:
-            output, timed_out = _collect(sock, deadline, limit)
-        if timed_out:
-            self.kill(exec_id)
-        code = self.wait(exec_id, None if not timed_out else 30.0)
+        try:
+            sock = self.start(exec_id)
+            assert sock is not None
+            with sock:
+                output, timed_out = _collect(sock, deadline, limit)
+            if timed_out:
+                self.kill(exec_id)
+            code = self.wait(exec_id, None if not timed_out else 30.0)
+        finally:
+            self.forget(exec_id)
         return ExecResult(code if code is not None else 137, output, timed_out)
 
     # --- events -------------------------------------------------------------------------

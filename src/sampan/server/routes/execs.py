@@ -84,7 +84,7 @@ def add_routes(router: Router, containers: Any) -> None:
         if body.get("Detach"):
             await asyncio.to_thread(host.execs.start, exec_id, detach=True, console_size=size)
             return Response(200)
-        raw = ex.tty or req.version_before("1.42")
+        tty = ex.tty
 
         async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             try:
@@ -92,14 +92,16 @@ def add_routes(router: Router, containers: Any) -> None:
             except Exception as exc:
                 log.info("exec %s: start failed: %s", exec_id[:12], exc)
                 message = (str(exc) + "\r\n").encode()
-                writer.write(message if raw else _stdout_frame(message))
+                writer.write(message if tty else _stdout_frame(message))
                 await writer.drain()
                 return
             if sock is not None:
                 await _bridge(reader, writer, sock, ex.open_stdin)
             await asyncio.to_thread(host.execs.wait, exec_id, EXIT_RECORD_WAIT)
 
-        return HijackResponse(handler, content_type=RAW_STREAM if raw else MULTIPLEXED_STREAM)
+        # Framing follows the tty; only the content type announced depends on the API version.
+        multiplexed = not tty and not req.version_before("1.42")
+        return HijackResponse(handler, content_type=MULTIPLEXED_STREAM if multiplexed else RAW_STREAM)
 
     async def resize(req: Request) -> Reply:
         await asyncio.to_thread(host.execs.resize, req.params["id"], req.query_int("h"), req.query_int("w"))
