@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from urllib.parse import quote
 
 import docker
 import pytest
@@ -107,3 +108,22 @@ def test_docker_py_exec_run(daemon: DaemonProcess, running: str) -> None:
         assert any("sleep 30" in " ".join(p) for p in container.top()["Processes"])
     finally:
         client.close()
+
+
+def test_exec_events(daemon: DaemonProcess, running: str) -> None:
+    since = time.time()
+    status, created = daemon.json("POST", f"/containers/{running}/exec", {"Cmd": ["sh", "-c", "exit 7"]})
+    eid = created["Id"]
+    assert daemon.json("POST", f"/exec/{eid}/start", {"Detach": True})[0] == 200
+    deadline = time.monotonic() + 10
+    while daemon.json("GET", f"/exec/{eid}/json")[1]["ExitCode"] is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    filters = quote(json.dumps({"container": [running], "type": ["container"]}))
+    status, _, body = daemon.request("GET", f"/events?since={since:.9f}&until={time.time() + 0.001:.9f}"
+                                     f"&filters={filters}")
+    assert status == 200
+    events = [json.loads(line) for line in body.splitlines() if line.strip()]
+    mine = [e for e in events if e["Actor"]["Attributes"].get("execID") == eid]
+    assert [e["Action"] for e in mine] == ["exec_create: sh -c exit 7", "exec_start: sh -c exit 7", "exec_die"]
+    assert mine[2]["Actor"]["Attributes"]["exitCode"] == "7" and mine[2]["Actor"]["ID"] == running
+    assert mine[0]["Actor"]["Attributes"]["image"] and mine[0]["Actor"]["Attributes"]["name"]

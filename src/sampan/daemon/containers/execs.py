@@ -24,6 +24,7 @@ from sampan.daemon.containers import state as st
 from sampan.daemon.containers.exec_process import exec_process, user_lookup
 from sampan.daemon.containers.live import start_exit_code
 from sampan.daemon.containers.record import ContainerRecord
+from sampan.daemon.events import container_event
 from sampan.shim.client import ShimClient
 from sampan.shim.wire import parse_header
 
@@ -298,10 +299,8 @@ class ExecService:
 
     # --- events -------------------------------------------------------------------------
     def _publish(self, rec: ContainerRecord, action: str, ex: ExecRecord, **extra: str) -> None:
-        attrs = {str(k): str(v) for k, v in (rec.config.get("Labels") or {}).items()}
-        attrs.update(image=rec.image_name, name=rec.name, execID=ex.id, **extra)
         try:
-            self.containers.events.publish("container", action, rec.id, attrs)
+            container_event(self.containers.events, rec, action, execID=ex.id, **extra)
         except Exception:
             log.warning("cannot publish %s of %s", action, rec.id[:12], exc_info=True)
 
