@@ -1,4 +1,4 @@
-"""`docker ps --filter`: id, name, label, status, exited, ancestor, before, since."""
+"""`docker ps --filter`: id, name, label, status, health, exited, ancestor, before, since."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ import re
 from collections.abc import Callable
 
 from sampan.daemon.containers import state as st
+from sampan.daemon.containers.health import health_filter_value
 from sampan.daemon.containers.record import ContainerRecord
 from sampan.errdefs import InvalidArgument, NotFound
 
+HEALTH_VALUES = ("starting", "healthy", "unhealthy", "none")
 KNOWN = frozenset({"id", "name", "label", "label!", "status", "exited", "ancestor", "before", "since",
                    "until", "health", "network", "volume", "publish", "expose", "isolation", "is-task"})
 
@@ -40,6 +42,12 @@ def matches(rec: ContainerRecord, filters: dict[str, list[str]], lookup: Callabl
             if s not in st.STATES:
                 raise InvalidArgument(f"invalid filter 'status={s}'")
         if rec.state.status not in wanted:
+            return False
+    if wanted := filters.get("health"):
+        for h in wanted:
+            if h not in HEALTH_VALUES:
+                raise InvalidArgument(f"Unrecognised filter value for health: {h}")
+        if health_filter_value(rec) not in wanted:
             return False
     if wanted := filters.get("exited"):
         if rec.state.status != st.EXITED:

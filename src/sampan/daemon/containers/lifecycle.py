@@ -55,6 +55,7 @@ class Lifecycle:
         self._lock = threading.Lock()
         self._live: dict[str, Live] = {}
         self.events: EventBus | None = None  # set by the service: start, die, kill, stop go here
+        self.on_start: Callable[[ContainerRecord], None] | None = None  # health checks (set by the service)
 
     def live(self, cid: str) -> Live:
         with self._lock:
@@ -136,13 +137,15 @@ class Lifecycle:
                 log.warning("cannot delete the shim of %s after a failed start", rec.id, exc_info=True)
             raise
         rec.state = type(rec.state)(status=st.RUNNING, pid=pid, started_at=now(),
-                                    finished_at=rec.state.finished_at)
+                                    finished_at=rec.state.finished_at, health=rec.state.health)
         rec.manually_stopped = False
         rec.save()
         live.shim = shim
         live.exited.clear()
         container_event(self.events, rec, "start")
         self.watch(rec, live, shim)
+        if self.on_start is not None:
+            self.on_start(rec)
 
     def runtime_root(self, name: str) -> str:
         return os.path.join(self.settings.exec_root, "runtime", name)
@@ -397,3 +400,5 @@ class Lifecycle:
             rec.state.status = st.PAUSED
         log.info("container %s: reconnected to its shim (pid %d)", rec.id[:12], shim_state.pid)
         self.watch(rec, live, shim)
+        if self.on_start is not None:
+            self.on_start(rec)

@@ -28,16 +28,22 @@ class State:
     started_at: str = ZERO_TIME
     finished_at: str = ZERO_TIME
     oom_killed: bool = False
+    health: dict[str, Any] | None = None  # Docker's Health (Status, FailingStreak, Log); see health.py
 
     def to_wire(self) -> dict[str, Any]:
-        """Docker's ContainerState."""
-        return {
+        """Docker's ContainerState (Health only for a container that has had a health check)."""
+        wire: dict[str, Any] = {
             "Status": self.status, "Running": self.status in (st.RUNNING, st.PAUSED),
             "Paused": self.status == st.PAUSED, "Restarting": self.status == st.RESTARTING,
             "OOMKilled": self.oom_killed, "Dead": self.status == st.DEAD, "Pid": self.pid,
             "ExitCode": self.exit_code, "Error": self.error, "StartedAt": self.started_at,
             "FinishedAt": self.finished_at,
         }
+        if self.health is not None:
+            h = self.health
+            wire["Health"] = {"Status": h.get("Status", ""), "FailingStreak": h.get("FailingStreak", 0),
+                              "Log": list(h.get("Log") or [])}
+        return wire
 
 
 @dataclass

@@ -21,6 +21,7 @@ from sampan.daemon.containers import state as st
 from sampan.daemon.containers.execs import ExecService
 from sampan.daemon.containers.filters import matches
 from sampan.daemon.containers.fsviews import ContainerFS
+from sampan.daemon.containers.health import HealthMonitor, exec_prober
 from sampan.daemon.containers.lifecycle import Lifecycle
 from sampan.daemon.containers.live import AttachCallback, Live, WaitCallback, now
 from sampan.daemon.containers.logs import LogCursor, LogOptions, parse_since, parse_tail
@@ -52,6 +53,9 @@ class ContainerService:
         self.lifecycle.events = self.events
         self.fs = ContainerFS(self.snapshots, self.lifecycle)
         self.execs = ExecService(self)
+        self.health = HealthMonitor(exec_prober(self.execs),
+                                    lambda rec, status: container_event(self.events, rec, f"health_status: {status}"))
+        self.lifecycle.on_start = self.health.watch
 
     @classmethod
     def open(cls, settings: ContainerSettings, images: Images, events: EventBus | None = None) -> ContainerService:
@@ -204,7 +208,7 @@ class ContainerService:
         name, path = self.settings.runtime_for(rec.runtime)
         with self.lifecycle.live(rec.id).lock:
             result = update.update_container(rec, body, path, self.lifecycle.runtime_root(name))
-        self.events.publish("container", "update", rec.id, update.event_attributes(rec))
+        container_event(self.events, rec, "update")
         return result
 
     def top(self, ref: str, ps_args: str = "") -> dict[str, Any]:
@@ -313,6 +317,7 @@ class ContainerService:
         self.lifecycle.forget(rec.id)
 
     def _exited(self, rec: ContainerRecord, live: Live) -> None:
+        self.health.unwatch(rec.id)
         if restart.should_restart(rec.host_config, rec.state.exit_code, rec.restart_count, rec.manually_stopped):
             self._schedule_restart(rec, live)
             return
@@ -419,6 +424,7 @@ class ContainerService:
 
     def close(self) -> None:
         """Leave the shims running (live restore); only the daemon's threads go."""
+        self.health.close()
 
 
 def _new_id() -> str:

@@ -30,7 +30,9 @@ def status_text(rec: ContainerRecord, now: float | None = None) -> str:
     now = time.time() if now is None else now
     s = rec.state
     if s.status == st.RUNNING:
-        return "Up " + human_duration(now - parse_time(s.started_at))
+        health = str((s.health or {}).get("Status") or "")
+        shown = {"starting": " (health: starting)", "healthy": " (healthy)", "unhealthy": " (unhealthy)"}
+        return "Up " + human_duration(now - parse_time(s.started_at)) + shown.get(health, "")
     if s.status == st.PAUSED:
         return "Up " + human_duration(now - parse_time(s.started_at)) + " (Paused)"
     if s.status == st.RESTARTING:
