@@ -7,7 +7,7 @@ takes an `ImageIndex` of the metadata just before deleting.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -52,15 +52,23 @@ class ImageIndex:
         return index
 
 
-def publish_deletions(bus: EventBus | None, index: ImageIndex, items: Iterable[_Item]) -> None:
-    """`untag` (actor and name: the image ID, with its labels) and `delete` (no labels: it is gone)."""
+def publish_deletions(bus: EventBus | None, index: ImageIndex, items: Sequence[_Item], named: str = "") -> None:
+    """`untag` (actor and name: the image ID, with its labels) and `delete` (no labels: it is gone).
+
+    As dockerd, `rmi REPO:TAG` (`named`, not an ID) untags the digests of that repository it
+    takes along without an event of their own.
+    """
     if bus is None:
         return
-    for item in items:
+    from sampan.daemon.images.names import is_id_prefix
+
+    by_reference = bool(named) and not any(is_id_prefix(image_id, named) for image_id in index.labels)
+    for n, item in enumerate(items):
         if item.untagged:
             image_id = index.by_ref.get(item.untagged)
-            if image_id is not None:
+            silent = by_reference and n > 0 and "@" in item.untagged and all(
+                "@" in i.untagged for i in items[1:n + 1])
+            if image_id is not None and not silent:
                 bus.publish(IMAGE, "untag", image_id, image_attributes(index.labels.get(image_id), image_id))
         elif item.deleted in index.labels:
             bus.publish(IMAGE, "delete", item.deleted, image_attributes(None, item.deleted))
-

@@ -142,3 +142,14 @@ def test_deletions_become_untag_and_delete_events() -> None:
     got = [(e.action, e.actor_id, dict(e.attributes)) for e in bus.history()]
     assert got == [("untag", a, {"v": "1", "name": a}), ("untag", a, {"v": "1", "name": a}),
                    ("delete", a, {"name": a})]
+
+
+def test_rmi_by_tag_takes_the_repository_digests_silently() -> None:
+    bus = EventBus()
+    a = "sha256:" + "a" * 64
+    index = ImageIndex(labels={a: {}}, by_ref={"app:v1": a, "app@sha256:" + "d" * 64: a})
+    items = [DeleteItem(untagged="app:v1"), DeleteItem(untagged="app@sha256:" + "d" * 64), DeleteItem(deleted=a)]
+    publish_deletions(bus, index, items, named="app:v1")
+    assert [e.action for e in bus.history()] == ["untag", "delete"]
+    publish_deletions(bus, index, items, named=a[7:19])  # by ID: every reference is an untag event
+    assert [e.action for e in bus.history()][2:] == ["untag", "untag", "delete"]

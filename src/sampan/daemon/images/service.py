@@ -316,7 +316,7 @@ class ImageService:
         with self._leases.lock:
             index = ImageIndex.of(self.meta)
             items, _ = self._deleter.delete(name, force=force, noprune=noprune)
-        publish_deletions(self.events, index, items)
+        publish_deletions(self.events, index, items, named=name)
         return items
 
     def set_container_users(self, users: ContainerUsers) -> None:
