@@ -213,3 +213,17 @@ def test_until_ends_the_stream(daemon: DaemonProcess) -> None:
         conn.close()
     status, _, body = daemon.request("GET", "/events?since=20&until=10")
     assert status == 400 and b"cannot be after" in body
+
+
+def test_oom_kill_is_an_oom_event_before_die(daemon: DaemonProcess, busybox_ref: str) -> None:
+    since = stamp()
+    r = daemon.docker("run", "--name", "ev-oom", "-m", "16m", "--memory-swap", "16m", busybox_ref,
+                      "sh", "-c", "a=xxxxxxxxxxxxxxxx; while :; do a=$a$a; done", timeout=60)
+    try:
+        assert r.returncode == 137, (r.returncode, r.stderr)
+        evs = past_events(daemon, since, "--filter", "container=ev-oom")
+        actions = [e["Action"] for e in evs]
+        assert "oom" in actions and actions.index("oom") == actions.index("die") - 1, actions
+        assert evs[actions.index("die")]["Actor"]["Attributes"]["exitCode"] == "137"
+    finally:
+        daemon.docker("rm", "-f", "ev-oom")
