@@ -19,13 +19,14 @@ from sampan.api.containers import CreateResponse, PruneReport
 from sampan.daemon.containers import files, layers, merge, names, restart, views
 from sampan.daemon.containers import state as st
 from sampan.daemon.containers.execs import ExecService
-from sampan.daemon.containers.filters import matches
+from sampan.daemon.containers.filters import PRUNE_FILTERS, PS_FILTERS
+from sampan.daemon.containers.filters import check as check_filters
 from sampan.daemon.containers.fsviews import ContainerFS
 from sampan.daemon.containers.health import HealthMonitor, exec_prober
 from sampan.daemon.containers.lifecycle import Lifecycle
 from sampan.daemon.containers.live import AttachCallback, Live, WaitCallback, now
 from sampan.daemon.containers.logs import LogCursor, LogOptions, parse_since, parse_tail
-from sampan.daemon.containers.record import ContainerRecord, State
+from sampan.daemon.containers.record import ZERO_TIME, ContainerRecord, State
 from sampan.daemon.containers.settings import ContainerSettings
 from sampan.daemon.containers.store import ContainerStore
 from sampan.daemon.events import CONTAINER, EventBus, container_event, prune_event
@@ -74,7 +75,21 @@ class ContainerService:
                 svc.lifecycle.recover(rec)
             except Exception:
                 log.exception("cannot recover container %s", rec.id)
+        boot = [r for r in records if r.state.status in (st.EXITED, st.CREATED) and restart.restart_at_boot(
+            r.host_config, r.state.exit_code, r.restart_count, r.manually_stopped, r.state.started_at != ZERO_TIME)]
+        if boot:
+            threading.Thread(target=svc._start_at_boot, args=(boot,), name="restart-policies", daemon=True).start()
         return svc
+
+    def _start_at_boot(self, recs: list[ContainerRecord]) -> None:
+        """Restart policies at daemon start: a manual start for each (counts and back-off reset)."""
+        for rec in recs:
+            try:
+                self.start(rec.id)
+            except errdefs.NotModified:
+                pass
+            except Exception as exc:
+                log.warning("cannot start %s for its restart policy: %s", rec.id[:12], exc)
 
     # --- create -------------------------------------------------------------------------
     def create(self, name: str, body: dict[str, Any], platform: str = "") -> CreateResponse:
@@ -143,6 +158,7 @@ class ContainerService:
     # --- lifecycle ----------------------------------------------------------------------
     def start(self, ref: str) -> None:
         rec = self.store.get(ref)
+        self._reset_restarts(rec)
         try:
             self.lifecycle.start(rec)
         except (errdefs.NotModified, errdefs.Conflict):
@@ -167,6 +183,7 @@ class ContainerService:
             self.lifecycle.stop(rec, timeout, signal)
         except errdefs.NotModified:
             pass
+        self._reset_restarts(rec)
         self.lifecycle.start(rec)
         container_event(self.events, rec, "restart")
 
@@ -239,16 +256,18 @@ class ContainerService:
         container_event(self.events, rec, "export")
 
     def archive_stat(self, ref: str, path: str) -> dict[str, Any]:
-        return self.fs.archive_stat(self.store.get(ref), path)
+        return self.fs.archive_stat(self.store.get(ref), path, ref)
 
     def archive_get(self, ref: str, path: str, out: BinaryIO) -> None:
         rec = self.store.get(ref)
-        self.fs.archive_get(rec, path, out)
+        self.fs.archive_get(rec, path, out, ref)
         container_event(self.events, rec, "archive-path")
 
-    def archive_put(self, ref: str, path: str, stream: BinaryIO) -> None:
+    def archive_put(self, ref: str, path: str, stream: BinaryIO, *, no_overwrite_dir_non_dir: bool = False,
+                    copy_uid_gid: bool = False) -> None:
         rec = self.store.get(ref)
-        self.fs.archive_put(rec, path, stream)
+        self.fs.archive_put(rec, path, stream, ref, no_overwrite_dir_non_dir=no_overwrite_dir_non_dir,
+                            copy_uid_gid=copy_uid_gid)
         container_event(self.events, rec, "extract-to-dir")
 
     def pause(self, ref: str) -> None:
@@ -335,12 +354,21 @@ class ContainerService:
             except Exception:
                 log.exception("auto-remove of %s failed", rec.id)
 
+    def _reset_restarts(self, rec: ContainerRecord) -> None:
+        """A start by the user: RestartCount and the back-off start over, as dockerd resets them."""
+        live = self.lifecycle.live(rec.id)
+        with live.lock:
+            if rec.state.status in (st.EXITED, st.CREATED):
+                rec.restart_count = 0
+                live.restart_delay = 0.0
+
     def _schedule_restart(self, rec: ContainerRecord, live: Live) -> None:
         with live.lock:
             if rec.state.status != st.EXITED:
                 return
             ran_for = views.parse_time(rec.state.finished_at) - views.parse_time(rec.state.started_at)
             live.restart_delay = restart.next_delay(live.restart_delay, ran_for)
+            rec.restart_count += 1  # counted when decided, as dockerd does (inspect shows it while waiting)
             rec.state.status = st.RESTARTING
             rec.save()
         timer = threading.Timer(live.restart_delay, self._restart_now, args=(rec, live))
@@ -355,7 +383,6 @@ class ContainerService:
                 self.store.get(rec.id)
             except errdefs.NotFound:
                 return
-            rec.restart_count += 1
             try:
                 self.lifecycle.start(rec)
             except Exception as exc:
@@ -366,20 +393,42 @@ class ContainerService:
     # --- views --------------------------------------------------------------------------
     def inspect(self, ref: str, size: bool = False) -> dict[str, Any]:
         rec = self.store.get(ref)
-        out = views.inspect(rec, self._size_rw(rec) if size else None, self.fs.graph_data(rec))
+        out = self._with_sizes(lambda r, rw: views.inspect(r, rw, self.fs.graph_data(r)), rec, size)
         out["ExecIDs"] = self.execs.ids_for(rec.id) or None
         return out
 
     def list_containers(self, *, all: bool = False, limit: int = -1, size: bool = False,
                         filters: dict[str, list[str]] | None = None) -> list[dict[str, Any]]:
+        checked = check_filters(filters, PS_FILTERS, self.store.get, self._image_id)
         recs = sorted(self.store.all(), key=lambda r: r.created_ns, reverse=True)
-        filters = filters or {}
-        if not all and limit <= 0 and not any(k in filters for k in ("status", "exited", "before", "since")):
+        if not all and limit <= 0 and "status" not in checked.filters:  # a status filter implies all, as dockerd
             recs = [r for r in recs if st.is_active(r.state.status)]
-        recs = [r for r in recs if matches(r, filters, self.store.get, self._image_id)]
+        recs = [r for r in recs if checked.match(r)]
         if limit > 0:
             recs = recs[:limit]
-        return [views.summary(r, self._size_rw(r) if size else None) for r in recs]
+        return [self._with_sizes(views.summary, r, size) for r in recs]
+
+    def _with_sizes(self, view: Any, rec: ContainerRecord, size: bool) -> dict[str, Any]:
+        """SizeRw: the rw layer; SizeRootFs: every file the container sees (image layers too)."""
+        if not size:
+            return dict(view(rec, None))
+        rw = self._size_rw(rec)
+        out = dict(view(rec, rw))
+        out["SizeRootFs"] = rw + self._size_below(rec)
+        return out
+
+    def _size_below(self, rec: ContainerRecord) -> int:
+        """The init layer and the image's layers under the container's rw layer."""
+        parents = {info.name: info.parent for info in self.snapshots.walk()}
+        total, key, seen = 0, parents.get(rec.id), set()
+        while key and key not in seen:
+            seen.add(key)
+            try:
+                total += int(self.snapshots.usage(key))
+            except Exception:
+                break
+            key = parents.get(key)
+        return total
 
     def _image_id(self, name: str) -> str | None:
         try:
@@ -394,12 +443,12 @@ class ContainerService:
             return 0
 
     def prune(self, filters: dict[str, list[str]] | None = None) -> PruneReport:
+        checked = check_filters(filters, PRUNE_FILTERS, self.store.get, self._image_id)
         deleted, reclaimed = [], 0
         for rec in self.store.all():
             if rec.state.status not in (st.EXITED, st.CREATED, st.DEAD):
                 continue
-            if not matches(rec, {k: v for k, v in (filters or {}).items() if k in ("label", "label!", "until")},
-                           self.store.get, self._image_id):
+            if not checked.match(rec):
                 continue
             size = self._size_rw(rec)
             try:
