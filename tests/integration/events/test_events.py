@@ -227,3 +227,21 @@ def test_oom_kill_is_an_oom_event_before_die(daemon: DaemonProcess, busybox_ref:
         assert evs[actions.index("die")]["Actor"]["Attributes"]["exitCode"] == "137"
     finally:
         daemon.docker("rm", "-f", "ev-oom")
+
+
+def test_export_copy_and_resize_events(daemon: DaemonProcess, busybox_ref: str, tmp_path: Any) -> None:
+    since = stamp()
+    assert daemon.docker("run", "-d", "-t", "--init", "--name", "ev-fs", busybox_ref, "sleep", "60").returncode == 0
+    try:
+        assert daemon.docker("export", "-o", str(tmp_path / "fs.tar"), "ev-fs").returncode == 0
+        assert daemon.docker("cp", "ev-fs:/etc/hostname", str(tmp_path / "hostname")).returncode == 0
+        assert daemon.docker("cp", str(tmp_path / "hostname"), "ev-fs:/tmp/").returncode == 0
+        assert daemon.request("POST", "/containers/ev-fs/resize?h=24&w=80")[0] == 200
+        evs = past_events(daemon, since, "--filter", "container=ev-fs")
+        actions = [e["Action"] for e in evs]
+        for action in ("export", "archive-path", "extract-to-dir", "resize"):
+            assert action in actions, actions
+        resize = evs[actions.index("resize")]["Actor"]["Attributes"]
+        assert (resize["height"], resize["width"]) == ("24", "80")
+    finally:
+        daemon.docker("rm", "-f", "ev-fs")
