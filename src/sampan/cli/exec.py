@@ -91,7 +91,7 @@ def run_exec(cli: Cli, o: Parsed) -> int:
                           detach_keys=str(body["DetachKeys"]), console_size=body.get("ConsoleSize"))
     session.attach()
     if session.run(session.resize if o.tty else None):
-        return 0
+        raise StatusError("read escape sequence", 1)  # docker's exec reports a detach this way
     info = client.clone().request_json("GET", f"/exec/{exec_id}/json") or {}
     return int(info.get("ExitCode") or 0)
 

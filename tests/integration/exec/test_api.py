@@ -127,3 +127,22 @@ def test_exec_events(daemon: DaemonProcess, running: str) -> None:
     assert [e["Action"] for e in mine] == ["exec_create: sh -c exit 7", "exec_start: sh -c exit 7", "exec_die"]
     assert mine[2]["Actor"]["Attributes"]["exitCode"] == "7" and mine[2]["Actor"]["ID"] == running
     assert mine[0]["Actor"]["Attributes"]["image"] and mine[0]["Actor"]["Attributes"]["name"]
+
+
+def test_detach_keys_end_the_stream_not_the_process(daemon: DaemonProcess, running: str) -> None:
+    client = docker.APIClient(base_url=daemon.docker_host, version="1.44")
+    try:
+        for keys, typed in ((None, b"\x10\x11"), ("ctrl-x,a", b"\x18a")):
+            eid = client.exec_create(running, ["sh", "-c", "read x; echo never"], stdin=True, detach_keys=keys)["Id"]
+            sock = client.exec_start(eid, socket=True)._sock
+            sock.settimeout(10)
+            sock.sendall(b"\x10x" + typed)  # a broken sequence first: passed on, then the real one
+            data = b""
+            while chunk := sock.recv(4096):
+                data += chunk
+            sock.close()
+            assert b"never" not in data
+            info = client.exec_inspect(eid)
+            assert info["Running"] is True and info["ExitCode"] is None
+    finally:
+        client.close()

@@ -131,3 +131,18 @@ def test_exec_has_no_more_than_its_container(daemon: DaemonProcess, exec_ref: st
     assert _status(out)["CapEff"] == "0" * 16 and _status(out)["CapBnd"] == mine["CapBnd"]
     code, out, _ = docker(daemon, "exec", "--privileged", cid, "cat", "/proc/self/status")
     assert int(_status(out)["CapEff"], 16) > 1 and _status(out)["Seccomp"] == "2"  # the container's filter stays
+
+
+def test_exec_it_detach_keys_leave_the_process_running(daemon: DaemonProcess, exec_ref: str) -> None:
+    cid = run_detached(daemon, exec_ref)
+    t0 = time.monotonic()
+    code, out = run_in_pty(daemon, ["exec", "-it", cid, "sh", "-c", "echo READY; read x; echo never"],
+                           typed=b"\x10\x11")
+    # the docker CLI reports a detached exec as an error of its own, status 1
+    assert code == 1 and b"read escape sequence" in out and b"never" not in out and time.monotonic() - t0 < 10, out
+    info = json.loads(docker(daemon, "inspect", cid)[1])[0]
+    assert len(info["ExecIDs"]) == 1
+    assert daemon.json("GET", f"/exec/{info['ExecIDs'][0]}/json")[1]["Running"] is True
+    code, out = run_in_pty(daemon, ["exec", "-it", "--detach-keys", "ctrl-x", cid, "sh", "-c", "echo READY; read x"],
+                           typed=b"\x18")
+    assert code == 1 and len(json.loads(docker(daemon, "inspect", cid)[1])[0]["ExecIDs"]) == 2

@@ -254,3 +254,12 @@ def test_run_kills_on_timeout(fake: FakeContainers, execs: ExecService) -> None:
     result = execs.run(CID, ["sleep", "100"], timeout=0.2)
     assert result.timed_out and result.exit_code == 137 and result.output == b"partial"
     assert fake.shim.killed and fake.shim.killed[0][1] == 9
+
+
+def test_fields_match_case_insensitively_as_in_go(execs: ExecService) -> None:
+    eid = execs.create(CID, {"cmd": ["ls"], "detachKeys": "ctrl-x", "attachstdout": True})
+    ex = execs.get(eid)
+    assert ex.entrypoint == "ls" and ex.detach_sequence == b"\x18" and ex.open_stdout
+    assert execs.get(execs.create(CID, {"Cmd": ["ls"]})).detach_sequence == b"\x10\x11"
+    with pytest.raises(errdefs.InvalidArgument, match="Invalid detach keys"):
+        execs.create(CID, {"Cmd": ["ls"], "DetachKeys": "ctrl-"})

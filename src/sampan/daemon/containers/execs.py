@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PROBE_OUTPUT_LIMIT = 4096  # what Docker's health probe keeps of the output
+DEFAULT_DETACH_SEQUENCE = b"\x10\x11"  # ctrl-p, ctrl-q
 
 
 @dataclass
@@ -51,6 +52,7 @@ class ExecRecord:
     open_stdout: bool = False
     open_stderr: bool = False
     detach_keys: str = ""
+    detach_sequence: bytes = DEFAULT_DETACH_SEQUENCE
     console_size: tuple[int, int] | None = None
     started: bool = False
     running: bool = False
@@ -90,6 +92,34 @@ def _strings(value: Any, what: str) -> list[str]:
     return list(value)
 
 
+class _FoldedKeys(dict[str, Any]):
+    """A JSON object read with Go's case-insensitive field matching (docker-py sends detachKeys)."""
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return super().get(key.lower(), default)
+
+
+def _fold_keys(body: dict[str, Any]) -> dict[str, Any]:
+    folded = _FoldedKeys()
+    for key, value in body.items():  # Go decodes in order: the last spelling of a field wins
+        folded[key.lower()] = value
+    return folded
+
+
+def parse_detach_keys(spec: str) -> bytes:
+    """Docker's "ctrl-p,ctrl-q" / "a,ctrl-@" key list as the bytes it stands for."""
+    out = bytearray()
+    for key in spec.split(","):
+        k = key.strip().lower()
+        if len(k) == 1:
+            out.append(ord(k))
+        elif len(k) == 6 and k.startswith("ctrl-") and ("a" <= k[5] <= "z" or k[5] in "@[\\]^_"):
+            out.append(ord(k[5].upper()) - 64)
+        else:
+            raise errdefs.InvalidArgument(f"Invalid detach keys ({spec}) provided")
+    return bytes(out)
+
+
 def _console_size(value: Any) -> tuple[int, int] | None:
     if not value:
         return None
@@ -111,6 +141,7 @@ class ExecService:
         """Validate and record an exec (POST /containers/{id}/exec); returns its 64-hex ID."""
         if not isinstance(body, dict):
             raise errdefs.InvalidArgument("No exec command specified")
+        body = _fold_keys(body)
         cmd = _strings(body.get("Cmd"), "Cmd")
         if not cmd:
             raise errdefs.InvalidArgument("No exec command specified")
@@ -125,6 +156,8 @@ class ExecService:
             open_stderr=bool(body.get("AttachStderr")), detach_keys=str(body.get("DetachKeys") or ""),
             console_size=_console_size(body.get("ConsoleSize")),
         )
+        if ex.detach_keys:
+            ex.detach_sequence = parse_detach_keys(ex.detach_keys)
         with self._lock:
             self._execs[ex.id] = ex
         self._publish(rec, "exec_create: " + ex.command_line, ex)
@@ -255,6 +288,11 @@ class ExecService:
         ex = self.get(exec_id)
         ex.done.wait(timeout)
         return ex.exit_code
+
+    def detached(self, exec_id: str) -> None:
+        """The client detached from the exec's stream (its detach keys): `exec_detach`, as dockerd."""
+        ex = self.get(exec_id)
+        self._publish(self.containers.store.get(ex.container_id), "exec_detach", ex)
 
     # --- resize and kill ----------------------------------------------------------------
     def resize(self, exec_id: str, height: int, width: int) -> None:

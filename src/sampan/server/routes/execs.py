@@ -9,6 +9,7 @@ the stream ends only after the exit is recorded, so that inspect answers at once
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 from typing import Any, Protocol
@@ -17,7 +18,6 @@ from sampan.errdefs import InvalidArgument
 from sampan.server.request import Request
 from sampan.server.response import MULTIPLEXED_STREAM, RAW_STREAM, HijackResponse, Reply, Response
 from sampan.server.router import Router
-from sampan.server.routes.containers_streams import _bridge
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,7 @@ EXIT_RECORD_WAIT = 10.0  # seconds a finished stream waits for the exit to be re
 class ExecRecordView(Protocol):
     tty: bool
     open_stdin: bool
+    detach_sequence: bytes
 
 
 class ExecBackend(Protocol):
@@ -38,6 +39,8 @@ class ExecBackend(Protocol):
               console_size: tuple[int, int] | None = None) -> socket.socket | None: ...
 
     def wait(self, exec_id: str, timeout: float | None = None) -> int | None: ...
+
+    def detached(self, exec_id: str) -> None: ...
 
     def resize(self, exec_id: str, height: int, width: int) -> None: ...
 
@@ -53,6 +56,81 @@ class ExecHost(Protocol):
 
 def _stdout_frame(data: bytes) -> bytes:
     return bytes([1, 0, 0, 0]) + len(data).to_bytes(4, "big") + data
+
+
+class DetachScanner:
+    """Finds the detach sequence in client input; its bytes are held back, never forwarded.
+
+    Bytes that start the sequence wait until it is complete (detach) or broken (they go on).
+    """
+
+    def __init__(self, keys: bytes) -> None:
+        self.keys = keys
+        self.held = bytearray()
+
+    def feed(self, data: bytes) -> tuple[bytes, bool]:
+        """(bytes to forward, whether the sequence completed)."""
+        if not self.keys:
+            return data, False
+        out = bytearray()
+        for byte in data:
+            if byte != self.keys[len(self.held)]:
+                out += self.held
+                self.held.clear()
+                if byte != self.keys[0]:
+                    out.append(byte)
+                    continue
+            self.held.append(byte)
+            if len(self.held) == len(self.keys):
+                self.held.clear()
+                return bytes(out), True
+        return bytes(out), False
+
+
+async def bridge(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, sock: socket.socket, *,
+                 stdin: bool, detach_keys: bytes) -> bool:
+    """Client <-> the shim's exec stream until the output ends or the client detaches (True).
+
+    The client's end of input half-closes the exec's stdin; a detach closes the shim connection
+    altogether, which leaves the process and its stdin alone.
+    """
+    shim_reader, shim_writer = await asyncio.open_connection(sock=sock)
+    scanner = DetachScanner(detach_keys if stdin else b"")
+    detached = asyncio.Event()
+
+    async def upstream() -> None:
+        with contextlib.suppress(ConnectionError, OSError):
+            while data := await reader.read(65536):
+                if not stdin:
+                    continue
+                out, hit = scanner.feed(data)
+                if out:
+                    shim_writer.write(out)
+                    await shim_writer.drain()
+                if hit:
+                    detached.set()
+                    return
+            if stdin and shim_writer.can_write_eof():
+                shim_writer.write_eof()
+
+    async def downstream() -> None:
+        with contextlib.suppress(ConnectionError, OSError):
+            while data := await shim_reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+
+    tasks = [asyncio.create_task(upstream()), asyncio.create_task(downstream()),
+             asyncio.create_task(detached.wait())]
+    try:
+        await asyncio.wait(tasks[1:], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        shim_writer.close()
+    return detached.is_set()
 
 
 def _console_size(value: Any) -> tuple[int, int] | None:
@@ -79,9 +157,10 @@ def add_routes(router: Router, containers: Any) -> None:
         body = await req.json() or {}
         if not isinstance(body, dict):
             raise InvalidArgument("invalid JSON: expected an object")
+        body = {str(k).lower(): v for k, v in body.items()}  # Go matches JSON fields case-insensitively
         ex = await asyncio.to_thread(host.execs.get, exec_id)  # 404 before any hijack
-        size = _console_size(body.get("ConsoleSize"))
-        if body.get("Detach"):
+        size = _console_size(body.get("consolesize"))
+        if body.get("detach"):
             await asyncio.to_thread(host.execs.start, exec_id, detach=True, console_size=size)
             return Response(200)
         tty = ex.tty
@@ -95,8 +174,11 @@ def add_routes(router: Router, containers: Any) -> None:
                 writer.write(message if tty else _stdout_frame(message))
                 await writer.drain()
                 return
-            if sock is not None:
-                await _bridge(reader, writer, sock, ex.open_stdin)
+            if sock is None:
+                return
+            if await bridge(reader, writer, sock, stdin=ex.open_stdin, detach_keys=ex.detach_sequence):
+                await asyncio.to_thread(host.execs.detached, exec_id)  # the process runs on
+                return
             await asyncio.to_thread(host.execs.wait, exec_id, EXIT_RECORD_WAIT)
 
         # Framing follows the tty; only the content type announced depends on the API version.
