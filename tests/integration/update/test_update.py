@@ -88,6 +88,10 @@ def test_update_memory_of_a_running_container(daemon: DaemonProcess, busybox_ref
         status, answer = update(daemon, cid, {"Memory": 1 * MiB})
         assert status == 400 and answer["message"] == "Minimum memory limit allowed is 6MB"
         assert int(read(limit)) == 96 * MiB
+        # past the swap limit with unlimited swap at the same time
+        assert update(daemon, cid, {"Memory": 512 * MiB, "MemorySwap": -1})[0] == 200
+        assert int(read(limit)) == 512 * MiB
+        assert inspect(daemon, cid)["HostConfig"]["MemorySwap"] == -1
     finally:
         daemon.request("DELETE", f"/containers/{cid}?force=1")
 

@@ -109,6 +109,8 @@ def cgroup_resources(host_config: dict[str, Any], body: dict[str, Any]) -> dict[
     for key, oci in (("CpuRealtimePeriod", "realtimePeriod"), ("CpuRealtimeRuntime", "realtimeRuntime")):
         if int(host_config.get(key) or 0):
             cpu[oci] = int(host_config[key])
+    if "memory" in touched and int(host_config.get("MemorySwap") or 0) == -1:
+        full.setdefault("memory", {})["swap"] = -1  # unlimited swap: the runtime lifts memsw first
     pids = host_config.get("PidsLimit")
     if "pids" in touched and (pids is None or int(pids) <= 0):
         full["pids"] = {"limit": -1}  # unlimited again
@@ -150,13 +152,6 @@ def _runtime_message(stderr: str) -> str:
         except ValueError:
             pass
     return last
-
-
-def event_attributes(rec: ContainerRecord) -> dict[str, str]:
-    """image, name and the container's labels, as dockerd attaches them to container events."""
-    attrs = {str(k): str(v) for k, v in (rec.config.get("Labels") or {}).items()}
-    attrs.update(image=rec.image_name, name=rec.name)
-    return attrs
 
 
 def update_container(rec: ContainerRecord, body: dict[str, Any], runtime: str, runtime_root: str,
