@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from sampan.daemon.containers.views import parse_time
 from tests.integration.containers.conftest import cleanup_daemon, start_daemon
 from tests.support.daemon import DaemonProcess
 
@@ -165,6 +166,12 @@ def test_daemon_killed_and_started_again(busybox_ref: str) -> None:
         unless = run(proc, busybox_ref, "unless-stopped")
         plain = run(proc, busybox_ref, "no")
         died_meanwhile = run(proc, busybox_ref, "unless-stopped")
+        status, made = proc.json("POST", "/containers/create", {
+            "Image": busybox_ref, "Cmd": ["sleep", "600"],
+            "Healthcheck": {"Test": ["CMD", "true"], "Interval": 200_000_000}})
+        checked = made["Id"]
+        assert proc.request("POST", f"/containers/{checked}/start")[0] == 204
+        wait_for(lambda: (inspect(proc, checked)["State"].get("Health") or {}).get("Status") == "healthy")
         for cid in (killed_by_user, unless):
             assert proc.request("POST", f"/containers/{cid}/kill")[0] == 204
             wait_for(lambda: inspect(proc, cid)["State"]["Status"] == "exited")  # noqa: B023
@@ -172,6 +179,7 @@ def test_daemon_killed_and_started_again(busybox_ref: str) -> None:
         proc.kill()  # SIGKILL: the shims and containers stay
         os.kill(pids[died_meanwhile], signal.SIGKILL)
         proc.start()
+        restarted_at = time.time()
         for cid in (running, plain):  # left as they were (live restore)
             state = inspect(proc, cid)["State"]
             assert (state["Status"], state["Pid"]) == ("running", pids[cid])
@@ -181,5 +189,10 @@ def test_daemon_killed_and_started_again(busybox_ref: str) -> None:
                  message="an init that died while the daemon was away is restarted")
         time.sleep(0.3)
         assert inspect(proc, unless)["State"]["Status"] == "exited"
+
+        def probed_again() -> bool:  # the health monitor runs again for a container still running
+            health = inspect(proc, checked)["State"]["Health"]
+            return health["Status"] == "healthy" and parse_time(health["Log"][-1]["Start"]) > restarted_at
+        wait_for(probed_again, message="no health check after the daemon restart")
     finally:
         cleanup_daemon(proc)
