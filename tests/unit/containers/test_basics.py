@@ -92,7 +92,7 @@ def test_inspect_and_summary_shapes() -> None:
 
 
 def test_filters() -> None:
-    a = record("a" * 64, "first", 1, state=State(status=st.EXITED, exit_code=1))
+    a = record("a" * 64, "first", 1, state=State(status=st.EXITED, exit_code=1, started_at="2024-01-01T00:00:00Z"))
     b = record("b" * 64, "second", 2, config={"Labels": {"k": "v"}})
     by = {r.id: r for r in (a, b)}
 
