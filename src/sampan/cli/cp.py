@@ -121,6 +121,8 @@ def copy_from_container(cli: Cli, container: str, src_path: str, dst_path: str, 
         stream = cp_tar.CountingReader(resp.read1)
         with Progress(cli, FROM_HEADER, not quiet, lambda: stream.total):
             cp_tar.extract(stream, dst_dir, renames)
+            while stream.read(1 << 16):  # the record padding after the end-of-archive blocks
+                pass
     finally:
         resp.close()
     if not quiet:

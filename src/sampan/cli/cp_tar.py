@@ -53,19 +53,23 @@ def tar_chunks(info: CopyInfo, renames: list[Rename]) -> Iterator[bytes]:
 
     def write() -> None:
         try:
-            with os.fdopen(write_fd, "wb") as out, tarfile.open(fileobj=out, mode="w|",
-                                                                   format=tarfile.PAX_FORMAT) as tf:
+            with os.fdopen(write_fd, "wb") as out:
+                sink = _Sink(out)
+                tf = tarfile.TarFile(fileobj=sink, mode="w", format=tarfile.PAX_FORMAT)  # type: ignore[arg-type]
                 for path, name in _names(info):
                     for r in renames:
                         name = r.apply(name)
                     ti = tf.gettarinfo(path, arcname=name)
                     if ti is None:
                         continue  # a socket: docker skips those too
+                    ti.mtime = int(ti.mtime)  # whole seconds like docker's (a float needs a PAX record)
                     if ti.isreg():
                         with open(path, "rb") as f:
                             tf.addfile(ti, f)
                     else:
                         tf.addfile(ti)
+                sink.write(bytes(2 * tarfile.BLOCKSIZE))  # end of archive, without tarfile's 10 kB record
+                tf.closed = True  # type: ignore[attr-defined]
         except BrokenPipeError:
             pass
         except BaseException as e:
@@ -83,6 +87,21 @@ def tar_chunks(info: CopyInfo, renames: list[Rename]) -> Iterator[bytes]:
             raise StatusError(f"{e.strerror or e}".lower() if e.filename is None else
                               f"open {e.filename}: {(e.strerror or str(e)).lower()}", 1)
         raise e
+
+
+class _Sink:
+    """A write-only file that knows its offset (TarFile wants `tell`, a pipe cannot)."""
+
+    def __init__(self, out: io.BufferedWriter) -> None:
+        self.out, self.offset = out, 0
+
+    def write(self, data: bytes) -> int:
+        self.out.write(data)
+        self.offset += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self.offset
 
 
 class CountingReader(io.RawIOBase):
