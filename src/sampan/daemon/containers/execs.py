@@ -240,10 +240,10 @@ class ExecService:
                     process["consoleSize"] = {"height": height, "width": width}
             attach = not detach
             pid, sock = shim.exec(ex.id, process, stdin=ex.open_stdin and attach, attach=attach,
-                                  stdout=ex.open_stdout or not attach, stderr=ex.open_stderr or not attach)
-        except Exception as exc:
+                                  stdout=ex.open_stdout, stderr=ex.open_stderr)
+        except Exception as exc:  # no process ran: no exec_die, as dockerd
             code = start_exit_code(str(exc))
-            self._finish(rec, ex, 126 if code == 128 else code)
+            self._finish(rec, ex, 126 if code == 128 else code, publish=False)
             raise
         ex.pid = pid
         threading.Thread(target=self._watch, args=(rec, ex, shim), name=f"exec-{ex.id[:12]}", daemon=True).start()
@@ -276,12 +276,13 @@ class ExecService:
             code = 137
         self._finish(rec, ex, code)
 
-    def _finish(self, rec: ContainerRecord, ex: ExecRecord, code: int) -> None:
+    def _finish(self, rec: ContainerRecord, ex: ExecRecord, code: int, publish: bool = True) -> None:
         with self._lock:
             ex.running = False
             ex.exit_code = code
         ex.done.set()
-        self._publish(rec, "exec_die", ex, exitCode=str(code))
+        if publish:
+            self._publish(rec, "exec_die", ex, exitCode=str(code))
 
     def wait(self, exec_id: str, timeout: float | None = None) -> int | None:
         """The exit code once the exec exited (None if it has not within `timeout`)."""
