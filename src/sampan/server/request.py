@@ -54,6 +54,22 @@ class Body:
     def done(self) -> bool:
         return self._done
 
+    async def peer_closed(self) -> None:
+        """Returns when the client closes its end of the connection, for a long-lived response.
+
+        Meant for requests whose body was fully read (a GET that streams events): bytes the
+        client sends meanwhile are read and dropped. Never returns for a request made without
+        a connection.
+        """
+        if self._reader is _NO_READER or not self._done:
+            await asyncio.Event().wait()
+            return
+        try:
+            while await self._reader.read(65536):
+                pass
+        except (ConnectionError, OSError):
+            pass
+
     async def read(self, n: int = 65536) -> bytes:
         """Up to `n` bytes of body; b"" once it is exhausted."""
         if self._done:

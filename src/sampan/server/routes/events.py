@@ -77,23 +77,6 @@ def in_window(ev: Event, since: int | None, until: int | None) -> bool:
     return (since is None or ev.time_nano >= since) and (until is None or ev.time_nano <= until)
 
 
-async def _until_disconnected(req: Request) -> None:
-    """Returns when the client closes its end (bytes it sends meanwhile are ignored).
-
-    The connection's reader is the request body's (a GET has nothing more to read); a request
-    made without a connection never disconnects.
-    """
-    reader = getattr(req.body, "_reader", None)
-    if not isinstance(reader, asyncio.StreamReader) or not hasattr(reader, "_buffer"):
-        await asyncio.Event().wait()
-        return
-    try:
-        while await reader.read(65536):
-            pass
-    except (ConnectionError, OSError):
-        pass
-
-
 class _Subscription:
     """A bus callback feeding a loop-side queue; dropped by `close` or when the stream is collected."""
 
@@ -130,7 +113,7 @@ class _Subscription:
 
 async def _live(req: Request, sub: _Subscription, flt: EventFilter, until: int | None) -> AsyncIterator[bytes]:
     """Events as they come, until `until` or until the client goes away."""
-    gone = asyncio.ensure_future(_until_disconnected(req))
+    gone = asyncio.ensure_future(req.body.peer_closed())
     try:
         while True:
             timeout = None if until is None else (until - time.time_ns()) / 1e9
