@@ -93,6 +93,7 @@ class Connection:
         self.writer = writer
         self.busy = False
         self.closing = False
+        self.streaming_endless = False  # serving a StreamResponse that ends only with the client
 
     def close_when_idle(self) -> None:
         """Ask the connection to finish its current request and then close (daemon shutdown)."""
@@ -232,6 +233,7 @@ class Connection:
         self.writer.write(_head_bytes(status_line, headers))
         await self.writer.drain()
         chunks = reply.chunks
+        self.streaming_endless = reply.endless
         try:
             async for chunk in chunks:
                 if not chunk or request.method == "HEAD":
@@ -247,6 +249,7 @@ class Connection:
             self.writer.transport.abort()
             return False
         finally:
+            self.streaming_endless = False
             aclose = getattr(chunks, "aclose", None)
             if aclose is not None:
                 await aclose()

@@ -40,6 +40,9 @@ class StreamResponse:
     status: int = 200
     content_type: str = "application/json"
     headers: dict[str, str] = field(default_factory=dict)
+    # Ends only when the client leaves (events, logs --follow, stats): cut at once at shutdown
+    # instead of being waited for like a request still doing work.
+    endless: bool = False
 
 
 HijackHandler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]

@@ -97,13 +97,13 @@ class APIServer:
         self.app = app
         self._servers: list[asyncio.Server] = []
         self._sockets: list[tuple[str, int]] = []  # (path, inode): unlink only our own socket
-        self._connections: set[Connection] = set()
+        self._connections: dict[Connection, asyncio.Task[None] | None] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def _on_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         conn = Connection(self.app, reader, writer)
-        self._connections.add(conn)
         task = asyncio.current_task()
+        self._connections[conn] = task
         if task is not None:
             self._tasks.add(task)
         try:
@@ -112,7 +112,7 @@ class APIServer:
             # Cut at shutdown; ending the task normally keeps asyncio's stream callback quiet.
             log.debug("connection cancelled at shutdown")
         finally:
-            self._connections.discard(conn)
+            self._connections.pop(conn, None)
             if task is not None:
                 self._tasks.discard(task)
 
@@ -145,8 +145,10 @@ class APIServer:
             with contextlib.suppress(FileNotFoundError):
                 if os.stat(path).st_ino == inode:
                     os.unlink(path)
-        for conn in list(self._connections):
+        for conn, task in list(self._connections.items()):
             conn.close_when_idle()
+            if conn.streaming_endless and task is not None:
+                task.cancel()  # an event stream or a follow never finishes by itself
         pending = [t for t in self._tasks if not t.done()]
         if pending:
             _, still = await asyncio.wait(pending, timeout=grace)

@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import AsyncIterator, Callable
 from typing import Any, BinaryIO, Protocol
 
-from sampan.errdefs import InvalidArgument
+from sampan.errdefs import InvalidArgument, System
 from sampan.server.request import Request
 from sampan.server.response import Reply, Response, StreamResponse
 from sampan.server.router import Router
@@ -65,7 +65,8 @@ class ContainerBackend(containers_streams.StreamBackend, Protocol):
 
     def archive_get(self, ref: str, path: str, out: BinaryIO) -> None: ...
 
-    def archive_put(self, ref: str, path: str, stream: BinaryIO) -> None: ...
+    def archive_put(self, ref: str, path: str, stream: BinaryIO, *, no_overwrite_dir_non_dir: bool = False,
+                    copy_uid_gid: bool = False) -> None: ...
 
     def unpause(self, ref: str) -> None: ...
 
@@ -88,6 +89,15 @@ def chain(current: dict[str, Any], previous: dict[str, Any]) -> dict[str, Any]:
     """`current` with the previous sample's CPU counters and time as precpu_stats/preread."""
     current["precpu_stats"], current["preread"] = previous["cpu_stats"], previous["read"]
     return current
+
+
+def _atoi(req: Request, name: str) -> int:
+    """A required integer query value, refused with Go's strconv wording as dockerd does."""
+    text = req.query_value(name)
+    try:
+        return int(text)
+    except ValueError:
+        raise InvalidArgument(f'strconv.Atoi: parsing "{text}": invalid syntax') from None
 
 
 def _timeout(req: Request) -> int | None:
@@ -148,12 +158,16 @@ def add_routes(router: Router, backend: ContainerBackend) -> None:
         return StreamResponse(body(), content_type="application/json")
 
     async def remove(req: Request) -> Reply:
+        if req.query_bool("link"):  # legacy links: a container's own name is never a removable link
+            await asyncio.to_thread(backend.inspect, req.params["id"])
+            raise System("Conflict, cannot remove the default link name of the container")
         await asyncio.to_thread(backend.remove, req.params["id"], force=req.query_bool("force"),
                                 volumes=req.query_bool("v"))
         return Response.empty()
 
     async def resize(req: Request) -> Reply:
-        await asyncio.to_thread(backend.resize, req.params["id"], req.query_int("h"), req.query_int("w"))
+        height, width = _atoi(req, "h"), _atoi(req, "w")
+        await asyncio.to_thread(backend.resize, req.params["id"], height, width)
         return Response(200, b"", "text/plain")
 
     async def top(req: Request) -> Reply:
@@ -214,7 +228,9 @@ def add_routes(router: Router, backend: ContainerBackend) -> None:
             while chunk := await req.body.read():
                 spool.write(chunk)
             spool.seek(0)
-            await asyncio.to_thread(backend.archive_put, ref, path, spool)  # type: ignore[arg-type]
+            await asyncio.to_thread(backend.archive_put, ref, path, spool,  # type: ignore[arg-type]
+                                    no_overwrite_dir_non_dir=req.query_bool("noOverwriteDirNonDir"),
+                                    copy_uid_gid=req.query_bool("copyUIDGID"))
         return Response(200, b"", "text/plain")
 
     async def rename(req: Request) -> Reply:

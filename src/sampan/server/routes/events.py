@@ -171,6 +171,6 @@ def add_routes(router: Router, events: EventsBackend) -> None:
 
         body = stream()
         sub.tie_to(body)
-        return StreamResponse(body, content_type="application/json")
+        return StreamResponse(body, content_type="application/json", endless=True)
 
     router.get("/events", get_events)
