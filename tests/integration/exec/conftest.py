@@ -17,7 +17,7 @@ from tests.support.daemon import DaemonProcess
 from tests.support.images import Entry, Pusher, build_image, busybox_entries, make_layer
 from tests.support.registry import LocalRegistry
 
-EXEC_APPLETS = (*BUSYBOX_APPLETS, "ps", "grep", "touch", "pwd", "stat", "wc")
+EXEC_APPLETS = (*BUSYBOX_APPLETS, "ps", "grep", "touch", "pwd", "stat", "wc", "stty")
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ codes, inspect, a second start, and `exec_run` in its stream/socket/demux forms.
 from __future__ import annotations
 
 import json
+import socket
 import time
 from collections.abc import Iterator
 from urllib.parse import quote
@@ -146,3 +147,41 @@ def test_detach_keys_end_the_stream_not_the_process(daemon: DaemonProcess, runni
             assert info["Running"] is True and info["ExitCode"] is None
     finally:
         client.close()
+
+
+def _hijack_start(daemon: DaemonProcess, eid: str, body: dict[str, object]) -> socket.socket:
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(10)
+    sock.connect(daemon.socket)
+    data = json.dumps(body).encode()
+    sock.sendall(f"POST /v1.44/exec/{eid}/start HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n"
+                 f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n".encode() + data)
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += sock.recv(1)
+    assert head.startswith(b"HTTP/1.1 101 "), head
+    return sock
+
+
+def _read_until(sock: socket.socket, marker: bytes) -> bytes:
+    data = b""
+    while marker not in data:
+        chunk = sock.recv(4096)
+        assert chunk, data
+        data += chunk
+    return data
+
+
+def test_console_size_and_resize_reach_the_pty(daemon: DaemonProcess, running: str) -> None:
+    body = {"Cmd": ["sh", "-c", "stty size; read x; stty size"], "Tty": True, "AttachStdin": True,
+            "AttachStdout": True}
+    eid = daemon.json("POST", f"/containers/{running}/exec", body)[1]["Id"]
+    with _hijack_start(daemon, eid, {"Tty": True, "ConsoleSize": [11, 33]}) as sock:
+        assert b"11 33\r\n" in _read_until(sock, b"11 33\r\n")
+        status, _, out = daemon.request("POST", f"/exec/{eid}/resize?h=22&w=44")
+        assert status == 200, out
+        sock.sendall(b"go\r")
+        assert b"22 44\r\n" in _read_until(sock, b"22 44\r\n")
+    eid2 = daemon.json("POST", f"/containers/{running}/exec", {"Cmd": ["true"]})[1]["Id"]
+    status, out = daemon.json("POST", f"/exec/{eid2}/resize?h=1&w=1")
+    assert status == 409, out  # not started
