@@ -7,18 +7,24 @@ import contextlib
 import os
 import stat
 from collections.abc import Iterator
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from sampan import errdefs
 from sampan.daemon.containers import layers
 from sampan.daemon.containers import state as st
 from sampan.daemon.containers.lifecycle import Lifecycle
 from sampan.daemon.containers.record import ContainerRecord
+from sampan.daemon.containers.spec_mounts import user_mounts
 from sampan.errdefs import NotImplementedFeature
 from sampan.snapshot.mount import is_mounted
 from sampan.snapshot.types import Mount
 
+if TYPE_CHECKING:
+    from sampan.daemon.containers import copying
+
 MODIFIED, ADDED, DELETED = 0, 1, 2
+_NETWORK_FILES = (("/etc/hosts", "hosts_path"), ("/etc/hostname", "hostname_path"),
+                  ("/etc/resolv.conf", "resolv_conf_path"))
 
 
 def _overlay_dirs(mounts: list[Mount]) -> tuple[str, list[str]]:
@@ -39,19 +45,21 @@ def changes(mounts: list[Mount]) -> list[dict[str, Any]]:
         return any(os.path.lexists(os.path.join(lower, rel)) for lower in lowers)
 
     out: list[dict[str, Any]] = []
-    for root, dirs, files in os.walk(upper):
-        for name in sorted(dirs) + sorted(files):
-            path = os.path.join(root, name)
-            rel = os.path.relpath(path, upper)
-            st = os.lstat(path)
-            if stat.S_ISCHR(st.st_mode) and st.st_rdev == 0:
+    # fwalk holds each directory open and never follows a symlink swapped in by the container
+    for root, dirs, files, dir_fd in os.fwalk(upper):
+        for name in dirs + files:
+            rel = os.path.relpath(os.path.join(root, name), upper)
+            try:
+                info = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+            except FileNotFoundError:
+                continue
+            if stat.S_ISCHR(info.st_mode) and info.st_rdev == 0:
                 kind = DELETED
             elif in_lower(rel):
                 kind = MODIFIED
             else:
                 kind = ADDED
             out.append({"Path": "/" + rel, "Kind": kind})
-        dirs.sort()
     return sorted(out, key=lambda c: c["Path"])
 
 
@@ -73,9 +81,12 @@ class ContainerFS:
         return changes(self.snapshots.mounts(rec.id))
 
     def export(self, rec: ContainerRecord, out: BinaryIO) -> None:
-        """Tar the container's rootfs to `out`, mounting it for the time if it does not run."""
+        """Tar the container's rootfs (its layers, no volumes) to `out`, mounting it for the
+        time if it does not run; the helper chroots into it, so symlinks stay inside."""
+        from sampan.daemon.containers import copying
+
         with self._rootfs(rec) as rootfs:
-            export(rootfs, out)
+            copying.export(copying.FSView(rootfs=rootfs), rec.id, out)
 
     @contextlib.contextmanager
     def _rootfs(self, rec: ContainerRecord) -> Iterator[str]:
@@ -91,25 +102,39 @@ class ContainerFS:
                 if not was_mounted and not st.is_active(rec.state.status):
                     layers.unmount(rec.mount_point)
 
-    def archive_stat(self, rec: ContainerRecord, path: str) -> dict[str, Any]:
+    @contextlib.contextmanager
+    def _view(self, rec: ContainerRecord) -> Iterator[copying.FSView]:
+        """What the copy helper enters: a running container's own mount namespace (its binds
+        and tmpfs mounts included), else its rootfs with its binds mounted again."""
         from sampan.daemon.containers import copying
 
+        common = dict(volumes=_volumes(rec), readonly_rootfs=bool(rec.host_config.get("ReadonlyRootfs")),
+                      user=str(rec.config.get("User") or ""))
+        if rec.state.status in (st.RUNNING, st.PAUSED) and rec.state.pid:
+            yield copying.FSView(pid=rec.state.pid, **common)  # type: ignore[arg-type]
+            return
         with self._rootfs(rec) as rootfs:
-            return copying.path_stat(rootfs, path, rec.id)
+            yield copying.FSView(rootfs=rootfs, binds=_binds(rec), **common)  # type: ignore[arg-type]
 
-    def archive_get(self, rec: ContainerRecord, path: str, out: BinaryIO) -> None:
+    def archive_stat(self, rec: ContainerRecord, path: str, ref: str = "") -> dict[str, Any]:
         from sampan.daemon.containers import copying
 
-        with self._rootfs(rec) as rootfs:
-            copying.write_tar(rootfs, path, rec.id, out)
+        with self._view(rec) as view:
+            return copying.path_stat(view, ref or rec.id, path)
 
-    def archive_put(self, rec: ContainerRecord, path: str, stream: BinaryIO) -> None:
+    def archive_get(self, rec: ContainerRecord, path: str, out: BinaryIO, ref: str = "") -> None:
         from sampan.daemon.containers import copying
 
-        if rec.host_config.get("ReadonlyRootfs"):
-            raise errdefs.Forbidden("container rootfs is marked read-only")
-        with self._rootfs(rec) as rootfs:
-            copying.extract_tar(rootfs, path, rec.id, stream)
+        with self._view(rec) as view:
+            copying.write_tar(view, ref or rec.id, path, out)
+
+    def archive_put(self, rec: ContainerRecord, path: str, stream: BinaryIO, ref: str = "", *,
+                    no_overwrite_dir_non_dir: bool = False, copy_uid_gid: bool = False) -> None:
+        from sampan.daemon.containers import copying
+
+        with self._view(rec) as view:
+            copying.extract_tar(view, ref or rec.id, path, stream, no_overwrite_dir_non_dir=no_overwrite_dir_non_dir,
+                                copy_uid_gid=copy_uid_gid)
 
     def graph_data(self, rec: ContainerRecord) -> dict[str, str]:
         """Docker's overlay2 GraphDriver.Data: the layer directories of the rootfs."""
@@ -122,3 +147,32 @@ class ContainerFS:
         opts = dict(o.split("=", 1) for o in mounts[0].options if "=" in o)
         names = {"lowerdir": "LowerDir", "upperdir": "UpperDir", "workdir": "WorkDir"}
         return {names[k]: v for k, v in opts.items() if k in names}
+
+
+def _volumes(rec: ContainerRecord) -> tuple[tuple[str, bool], ...]:
+    """(destination, read-only) of the container's binds and tmpfs mounts: Docker's volumes."""
+    try:
+        mounts = user_mounts(rec.host_config)
+    except errdefs.SampanError:
+        return ()
+    return tuple((m.destination, "ro" in m.options) for m in mounts)
+
+
+def _binds(rec: ContainerRecord) -> tuple[copying.Bind, ...]:
+    """The bind mounts a stopped container's view needs: its Binds/Mounts binds and the hosts,
+    hostname and resolv.conf files it gets (read-only with a read-only rootfs, as Docker)."""
+    from sampan.daemon.containers import copying
+
+    try:
+        mounts = user_mounts(rec.host_config)
+    except errdefs.SampanError:
+        mounts = []
+    out = [copying.Bind(m.source, m.destination, "ro" in m.options, "rbind" in m.options)
+           for m in mounts if m.type == "bind"]
+    taken = {m.destination for m in mounts}
+    readonly = bool(rec.host_config.get("ReadonlyRootfs"))
+    for destination, attr in _NETWORK_FILES:
+        source = getattr(rec, attr)
+        if destination not in taken and source and os.path.exists(source):
+            out.append(copying.Bind(source, destination, readonly, False))
+    return tuple(out)

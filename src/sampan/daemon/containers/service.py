@@ -23,13 +23,15 @@ from sampan.daemon.containers.filters import PRUNE_FILTERS, PS_FILTERS
 from sampan.daemon.containers.filters import check as check_filters
 from sampan.daemon.containers.fsviews import ContainerFS
 from sampan.daemon.containers.health import HealthMonitor, exec_prober
-from sampan.daemon.containers.lifecycle import Lifecycle
+from sampan.daemon.containers.lifecycle import WAIT_CONDITIONS, Lifecycle
 from sampan.daemon.containers.live import AttachCallback, Live, WaitCallback, now
 from sampan.daemon.containers.logs import LogCursor, LogOptions, parse_since, parse_tail
+from sampan.daemon.containers.platform_match import check_platform
 from sampan.daemon.containers.record import ZERO_TIME, ContainerRecord, State
 from sampan.daemon.containers.settings import ContainerSettings
 from sampan.daemon.containers.store import ContainerStore
 from sampan.daemon.events import CONTAINER, EventBus, container_event, prune_event
+from sampan.shim.protocol import parse_signal
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +111,7 @@ class ContainerService:
         validate_config(config, host_config)
         host_config = apply_host_defaults(host_config)
         image = self.images.resolve_image(image_name)
+        check_platform(platform, image_name, image.config.raw)
         image_config = dict(image.config.raw.get("config") or {})
         merged = merge.merge_config(config, image_config)
         path, args = merge.command(merged)
@@ -131,7 +134,7 @@ class ContainerService:
             rec = ContainerRecord(
                 id=cid, name=name, created=views.rfc3339(ns), created_ns=ns, image_id=image.id,
                 image_name=image_name, path=path, args=args, config=merged, host_config=host_config,
-                image_config=image_config, driver=_driver_name(self.snapshots), platform=platform or "linux",
+                image_config=image_config, driver=_driver_name(self.snapshots), platform="linux",
                 runtime=self.settings.runtime_for(str(host_config.get("Runtime") or ""))[0],
                 dir=directory, mount_point=os.path.join(self.lifecycle.bundle(cid), "rootfs"),
             )
@@ -172,13 +175,23 @@ class ContainerService:
             raise
 
     def stop(self, ref: str, timeout: int | None = None, signal: str | None = None) -> None:
-        self.lifecycle.stop(self.store.get(ref), timeout, signal)
+        rec = self.store.get(ref)
+        if signal and st.is_active(rec.state.status):  # dockerd parses it only for a running container
+            _check_signal(signal, f"cannot stop container: {ref}: ")
+        self.lifecycle.stop(rec, timeout, signal)
 
     def kill(self, ref: str, signal: str = "SIGKILL") -> None:
-        self.lifecycle.kill(self.store.get(ref), signal or "SIGKILL")
+        """As dockerd: the signal is checked first, and every error names the container as asked."""
+        try:
+            parse_signal(signal or "SIGKILL")
+            self.lifecycle.kill(self.store.get(ref), signal or "SIGKILL")
+        except errdefs.SampanError as exc:
+            raise type(exc)(f"Cannot kill container: {ref}: {exc}") from None
 
     def restart(self, ref: str, timeout: int | None = None, signal: str | None = None) -> None:
         rec = self.store.get(ref)
+        if signal and st.is_active(rec.state.status):
+            _check_signal(signal, f"Cannot restart container {ref}: ")
         try:
             self.lifecycle.stop(rec, timeout, signal)
         except errdefs.NotModified:
@@ -188,7 +201,10 @@ class ContainerService:
         container_event(self.events, rec, "restart")
 
     def wait(self, ref: str, condition: str, callback: WaitCallback) -> None:
-        self.lifecycle.wait(self.store.get(ref), condition or "not-running", callback)
+        condition = condition or "not-running"
+        if condition not in WAIT_CONDITIONS:  # checked before the container is looked up, as dockerd
+            raise errdefs.InvalidArgument(f'invalid condition: "{condition}"')
+        self.lifecycle.wait(self.store.get(ref), condition, callback)
 
     def attach(self, ref: str, *, stdin: bool, stdout: bool, stderr: bool, callback: AttachCallback) -> bool:
         """Start attaching; returns whether the container has a tty (raw stream)."""
@@ -206,7 +222,10 @@ class ContainerService:
             raise errdefs.InvalidArgument("Renaming a container with the same name as its current name")
         live = self.lifecycle.live(rec.id)
         with live.lock:
-            self.store.reserve(name, rec.id)
+            try:
+                self.store.reserve(name, rec.id)
+            except errdefs.Conflict as exc:
+                raise errdefs.Conflict(f"Error when allocating new name: {exc}") from None
             old, rec.name = rec.name, name
             try:
                 rec.save()
@@ -272,11 +291,15 @@ class ContainerService:
 
     def pause(self, ref: str) -> None:
         rec = self.store.get(ref)
+        if rec.state.status == st.RESTARTING:
+            raise errdefs.Conflict(f"Container {rec.id} is restarting, wait until the container is running")
         self.lifecycle.pause(rec, True)
         container_event(self.events, rec, "pause")
 
     def unpause(self, ref: str) -> None:
         rec = self.store.get(ref)
+        if rec.state.status != st.PAUSED:  # a plain error (500) in dockerd, running or not
+            raise errdefs.System(f"Container {rec.id} is not paused")
         self.lifecycle.pause(rec, False)
         container_event(self.events, rec, "unpause")
 
@@ -474,6 +497,14 @@ class ContainerService:
     def close(self) -> None:
         """Leave the shims running (live restore); only the daemon's threads go."""
         self.health.close()
+
+
+def _check_signal(signal: str, context: str) -> None:
+    """dockerd wraps a bad stop/restart signal into a 500 naming the container."""
+    try:
+        parse_signal(signal)
+    except errdefs.InvalidArgument as exc:
+        raise errdefs.System(context + str(exc)) from None
 
 
 def _new_id() -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import re
 import tempfile
 from collections.abc import AsyncIterator, Callable
 from typing import Any, BinaryIO, Protocol
@@ -94,10 +95,9 @@ def chain(current: dict[str, Any], previous: dict[str, Any]) -> dict[str, Any]:
 def _atoi(req: Request, name: str) -> int:
     """A required integer query value, refused with Go's strconv wording as dockerd does."""
     text = req.query_value(name)
-    try:
-        return int(text)
-    except ValueError:
-        raise InvalidArgument(f'strconv.Atoi: parsing "{text}": invalid syntax') from None
+    if not re.fullmatch(r"[+-]?[0-9]+", text):
+        raise InvalidArgument(f'strconv.Atoi: parsing "{text}": invalid syntax')
+    return int(text)
 
 
 def _timeout(req: Request) -> int | None:
