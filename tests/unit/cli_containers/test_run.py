@@ -146,7 +146,7 @@ def test_logs_demux_tail_timestamps(engine: FakeEngine) -> None:
     sampan("logs", "--since", "10m", "--until", "2024-01-02T03:04:05Z", "-f", "l")
     _, query, _ = engine.find("GET", "/logs")[-1]
     assert query["until"] == ["1704164645.000000000"] and query["follow"] == ["1"]
-    assert re.fullmatch(r"\d{10}\.\d{9}", query["since"][0])
+    assert re.fullmatch(r"\d{10}", query["since"][0])  # a duration goes out in whole seconds, as docker
 
 
 def test_inspect_container_then_image(engine: FakeEngine) -> None:
