@@ -83,7 +83,8 @@ def test_state_machine() -> None:
 def test_output_bounds_and_timeouts() -> None:
     assert bounded_output(b"x" * 5000) == "x" * 4096 + "..."
     assert bounded_output(b"ok\n") == "ok\n"
-    assert (timeout_text(30), timeout_text(0.2), timeout_text(1.5)) == ("30s", "200ms", "1.5s")
+    assert [timeout_text(t) for t in (30, 0.2, 1.5, 90, 3600, 0.0015)] == \
+        ["30s", "200ms", "1.5s", "1m30s", "1h0m0s", "1.5ms"]
     rec = record({"Test": ["CMD", "x"], "Timeout": 200 * MS})
     cfg = HealthConfig.of(rec.config)
     assert cfg is not None

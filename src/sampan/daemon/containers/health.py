@@ -94,11 +94,18 @@ def bounded_output(raw: bytes, limit: int = MAX_OUTPUT) -> str:
 
 
 def timeout_text(timeout: float) -> str:
-    """Go's time.Duration formatting of whole or fractional seconds: 30s, 1.5s, 200ms."""
-    if timeout < 1:
-        ms = timeout * 1000
-        return f"{ms:g}ms"
-    return f"{timeout:g}s"
+    """Go's time.Duration text (what dockerd prints): 200ms, 30s, 1.5s, 1m30s, 1h0m0s."""
+    nanos = round(timeout * 1e9)
+    if nanos < 1_000_000_000:
+        for unit, size in (("ms", 1_000_000), ("µs", 1_000), ("ns", 1)):
+            if nanos >= size or unit == "ns":
+                return f"{nanos / size:.9g}{unit}"
+    hours, rest = divmod(nanos, 3600 * 10**9)
+    minutes, rest = divmod(rest, 60 * 10**9)
+    secs = f"{rest / 1e9:.9f}".rstrip("0").rstrip(".") + "s"
+    if hours:
+        return f"{hours}h{minutes}m{secs}"
+    return f"{minutes}m{secs}" if minutes else secs
 
 
 def new_health() -> dict[str, Any]:
