@@ -162,7 +162,7 @@ class _CopyApplier(layer_apply._Applier):
             raise StatusError(f'cannot overwrite non-directory "{path}" with directory "{self.dest}"', 1)
 
     def _check_symlink(self, path: str, target: str) -> None:
-        joined = posixpath.normpath(posixpath.join(posixpath.dirname(path), target))
+        joined = posixpath.normpath(posixpath.dirname(path) + "/" + target)  # Go Join: "/abs" stays inside
         if not (joined == self.root or joined.startswith(self.root.rstrip("/") + "/")):
             raise StatusError(f'invalid symlink "{path}" -> "{target}"', 1)
 
