@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import tarfile
 
@@ -46,6 +47,20 @@ def test_export_to_file_and_stdout(daemon: DaemonProcess, busybox_ref: str, tmp_
         assert raw.returncode == 0
         with tarfile.open(fileobj=io.BytesIO(raw.stdout)) as tf:
             assert "bin/sh" in {n.lstrip("./") for n in tf.getnames()}
+        import pty
+        import subprocess
+        import sys
+
+        primary, secondary = pty.openpty()
+        try:
+            env = dict(daemon.docker_env(), SAMPAN_NO_AUTOSTART="1")
+            tty = subprocess.run([sys.executable, "-m", "sampan.cli.main", "export", "exported"], env=env,
+                                 stdout=secondary, stderr=subprocess.PIPE, timeout=60)
+        finally:
+            os.close(primary)
+            os.close(secondary)
+        assert (tty.returncode, tty.stderr) == (
+            1, b"cowardly refusing to save to a terminal. Use the -o flag or redirect\n")
         bad = sampan(daemon, "export", "-o", "/no/such/dir/x.tar", "exported")
         assert bad.returncode == 1
         assert bad.stderr == ('failed to export container: invalid output path: directory "/no/such/dir" '

@@ -46,11 +46,16 @@ def test_stats_errors_and_stopped(daemon: DaemonProcess, busybox_ref: str) -> No
     r = sampan(daemon, "stats", "--no-stream", "ghost")
     assert (r.returncode, r.stdout) == (1, ""), r
     assert r.stderr == "Error response from daemon: No such container: ghost\n"
+    assert (r.returncode, r.stderr) == (lambda d: (d.returncode, d.stderr))(
+        daemon.docker("stats", "--no-stream", "ghost"))
     assert sampan(daemon, "create", "--name", "idle", busybox_ref).returncode == 0
     try:
         r = sampan(daemon, "stats", "--no-stream", "--format", "{{.Name}} {{.CPUPerc}} {{.MemUsage}} {{.PIDs}}",
                    "idle")
         assert (r.returncode, r.stdout) == (0, "idle 0.00% 0B / 0B 0\n"), r
+        theirs = daemon.docker("stats", "--no-stream", "--format",
+                               "{{.Name}} {{.CPUPerc}} {{.MemUsage}} {{.PIDs}}", "idle")
+        assert theirs.stdout == r.stdout, theirs
     finally:
         remove(daemon, "idle")
 
