@@ -10,7 +10,6 @@ import logging
 import os
 import secrets
 import shutil
-import threading
 import time
 from typing import Any, BinaryIO, Protocol
 
@@ -27,7 +26,7 @@ from sampan.daemon.containers.lifecycle import WAIT_CONDITIONS, Lifecycle
 from sampan.daemon.containers.live import AttachCallback, Live, WaitCallback, now
 from sampan.daemon.containers.logs import LogCursor, LogOptions, parse_since, parse_tail
 from sampan.daemon.containers.platform_match import check_platform
-from sampan.daemon.containers.record import ZERO_TIME, ContainerRecord, State
+from sampan.daemon.containers.record import ContainerRecord, State
 from sampan.daemon.containers.settings import ContainerSettings
 from sampan.daemon.containers.store import ContainerStore
 from sampan.daemon.events import CONTAINER, EventBus, container_event, prune_event
@@ -59,6 +58,7 @@ class ContainerService:
         self.health = HealthMonitor(exec_prober(self.execs),
                                     lambda rec, status: container_event(self.events, rec, f"health_status: {status}"))
         self.lifecycle.on_start = self.health.watch
+        self.restarts = restart.RestartScheduler(self.lifecycle, self.store.get)
 
     @classmethod
     def open(cls, settings: ContainerSettings, images: Images, events: EventBus | None = None) -> ContainerService:
@@ -77,21 +77,8 @@ class ContainerService:
                 svc.lifecycle.recover(rec)
             except Exception:
                 log.exception("cannot recover container %s", rec.id)
-        boot = [r for r in records if r.state.status in (st.EXITED, st.CREATED) and restart.restart_at_boot(
-            r.host_config, r.state.exit_code, r.restart_count, r.manually_stopped, r.state.started_at != ZERO_TIME)]
-        if boot:
-            threading.Thread(target=svc._start_at_boot, args=(boot,), name="restart-policies", daemon=True).start()
+        svc.restarts.start_at_boot(records, svc.start)
         return svc
-
-    def _start_at_boot(self, recs: list[ContainerRecord]) -> None:
-        """Restart policies at daemon start: a manual start for each (counts and back-off reset)."""
-        for rec in recs:
-            try:
-                self.start(rec.id)
-            except errdefs.NotModified:
-                pass
-            except Exception as exc:
-                log.warning("cannot start %s for its restart policy: %s", rec.id[:12], exc)
 
     # --- create -------------------------------------------------------------------------
     def create(self, name: str, body: dict[str, Any], platform: str = "") -> CreateResponse:
@@ -161,7 +148,7 @@ class ContainerService:
     # --- lifecycle ----------------------------------------------------------------------
     def start(self, ref: str) -> None:
         rec = self.store.get(ref)
-        self._reset_restarts(rec)
+        self.restarts.reset(rec)
         try:
             self.lifecycle.start(rec)
         except (errdefs.NotModified, errdefs.Conflict):
@@ -196,7 +183,7 @@ class ContainerService:
             self.lifecycle.stop(rec, timeout, signal)
         except errdefs.NotModified:
             pass
-        self._reset_restarts(rec)
+        self.restarts.reset(rec)
         self.lifecycle.start(rec)
         container_event(self.events, rec, "restart")
 
@@ -360,8 +347,7 @@ class ContainerService:
 
     def _exited(self, rec: ContainerRecord, live: Live) -> None:
         self.health.unwatch(rec.id)
-        if restart.should_restart(rec.host_config, rec.state.exit_code, rec.restart_count, rec.manually_stopped):
-            self._schedule_restart(rec, live)
+        if self.restarts.after_exit(rec, live):
             return
         if not rec.host_config.get("AutoRemove"):
             return
@@ -376,42 +362,6 @@ class ContainerService:
                 self._remove_locked(rec, live)
             except Exception:
                 log.exception("auto-remove of %s failed", rec.id)
-
-    def _reset_restarts(self, rec: ContainerRecord) -> None:
-        """A start by the user: RestartCount and the back-off start over, as dockerd resets them."""
-        live = self.lifecycle.live(rec.id)
-        with live.lock:
-            if rec.state.status in (st.EXITED, st.CREATED):
-                rec.restart_count = 0
-                live.restart_delay = 0.0
-
-    def _schedule_restart(self, rec: ContainerRecord, live: Live) -> None:
-        with live.lock:
-            if rec.state.status != st.EXITED:
-                return
-            ran_for = views.parse_time(rec.state.finished_at) - views.parse_time(rec.state.started_at)
-            live.restart_delay = restart.next_delay(live.restart_delay, ran_for)
-            rec.restart_count += 1  # counted when decided, as dockerd does (inspect shows it while waiting)
-            rec.state.status = st.RESTARTING
-            rec.save()
-        timer = threading.Timer(live.restart_delay, self._restart_now, args=(rec, live))
-        timer.daemon = True
-        timer.start()
-
-    def _restart_now(self, rec: ContainerRecord, live: Live) -> None:
-        with live.lock:
-            if rec.state.status != st.RESTARTING:
-                return  # stopped, killed or removed meanwhile
-            try:
-                self.store.get(rec.id)
-            except errdefs.NotFound:
-                return
-            try:
-                self.lifecycle.start(rec)
-            except Exception as exc:
-                log.warning("restarting %s failed: %s", rec.id[:12], exc)
-                rec.state.status = st.EXITED
-                rec.save()
 
     # --- views --------------------------------------------------------------------------
     def inspect(self, ref: str, size: bool = False) -> dict[str, Any]:
