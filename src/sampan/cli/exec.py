@@ -53,17 +53,16 @@ def exec_body(cli: Cli, o: Parsed) -> dict[str, Any]:
         env.extend(ov.read_kv_file(path, lookup=True))
     env.extend(ov.env_value(e) for e in o.env)
     body: dict[str, Any] = {
-        "User": o.user, "Privileged": bool(o.privileged), "Tty": bool(o.tty), "Cmd": list(o.args[1:]),
-        "WorkingDir": o.workdir, "Env": env,
-        "DetachKeys": o.detach_keys or str(cli.config().get("detachKeys") or ""),
-        "AttachStdin": False, "AttachStdout": False, "AttachStderr": False,
+        "User": o.user, "Privileged": bool(o.privileged), "Tty": bool(o.tty), "AttachStdin": False,
+        "AttachStderr": False, "AttachStdout": False, "Detach": bool(o.detach),
+        "DetachKeys": o.detach_keys or str(cli.config().get("detachKeys") or ""), "Env": env or None,
+        "WorkingDir": o.workdir, "Cmd": list(o.args[1:]),
     }
     if not o.detach:
         body.update(AttachStdout=True, AttachStderr=True, AttachStdin=bool(o.interactive))
-    if o.tty:
-        size = stdio.terminal_size(cli.out)
-        if size and size != (0, 0):
-            body["ConsoleSize"] = [size[0], size[1]]
+    if o.tty:  # docker sends [0, 0] when its output is not a terminal
+        size = stdio.terminal_size(cli.out) or (0, 0)
+        body["ConsoleSize"] = [size[0], size[1]]
     return body
 
 
@@ -84,8 +83,10 @@ def run_exec(cli: Cli, o: Parsed) -> int:
     if not exec_id:
         raise StatusError("exec ID empty", 1)
     if o.detach:
-        client.request_json("POST", f"/exec/{exec_id}/start",
-                            body={"Detach": True, "Tty": body["Tty"], "ConsoleSize": body.get("ConsoleSize")})
+        start: dict[str, Any] = {"Detach": True, "Tty": body["Tty"]}
+        if body.get("ConsoleSize"):
+            start["ConsoleSize"] = body["ConsoleSize"]
+        client.request_json("POST", f"/exec/{exec_id}/start", body=start)
         return 0
     session = ExecSession(cli, exec_id, tty=bool(o.tty), stdin=bool(body["AttachStdin"]),
                           detach_keys=str(body["DetachKeys"]), console_size=body.get("ConsoleSize"))
