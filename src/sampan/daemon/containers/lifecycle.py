@@ -239,7 +239,7 @@ class Lifecycle:
             return
         shim = live.shim
         if shim is None or not st.is_active(rec.state.status):
-            raise errdefs.Conflict(f"Cannot kill container: {rec.id}: Container {rec.id} is not running")
+            raise errdefs.Conflict(f"Container {rec.id} is not running")  # the service names the container
         rec.manually_stopped = True
         container_event(self.events, rec, "kill", signal=str(number))
         try:
@@ -368,7 +368,8 @@ class Lifecycle:
         shim = self.live(rec.id).shim
         if shim is None:
             raise errdefs.Conflict(f"Container {rec.id} is not running")
-        shim.resize(height, width)
+        if rec.tty:  # without a terminal there is nothing to size (containerd answers success too)
+            shim.resize(height, width)
 
     # --- after a daemon restart ---------------------------------------------------------
     def recover(self, rec: ContainerRecord) -> None:

@@ -15,7 +15,7 @@ from typing import Any, BinaryIO, Protocol
 
 from sampan import errdefs
 from sampan.api.containers import CreateResponse, PruneReport
-from sampan.daemon.containers import files, layers, merge, names, restart, views
+from sampan.daemon.containers import files, health, layers, merge, names, restart, views
 from sampan.daemon.containers import state as st
 from sampan.daemon.containers.execs import ExecService
 from sampan.daemon.containers.filters import PRUNE_FILTERS, PS_FILTERS
@@ -96,6 +96,7 @@ class ContainerService:
         self.settings.runtime_for(str(host_config.get("Runtime") or ""))
         validate_host_config(host_config)
         validate_config(config, host_config)
+        health.validate(config)
         host_config = apply_host_defaults(host_config)
         image = self.images.resolve_image(image_name)
         check_platform(platform, image_name, image.config.raw)
