@@ -87,12 +87,15 @@ class DetachScanner:
         return bytes(out), False
 
 
-async def bridge(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, sock: socket.socket, *,
-                 stdin: bool, detach_keys: bytes) -> bool:
-    """Client <-> the shim's exec stream until the output ends or the client detaches (True).
+ENDED, DETACHED, CLIENT_GONE = "ended", "detached", "client-gone"
 
-    The client's end of input half-closes the exec's stdin; a detach closes the shim connection
-    altogether, which leaves the process and its stdin alone.
+
+async def bridge(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, sock: socket.socket, *,
+                 stdin: bool, detach_keys: bytes) -> str:
+    """Client <-> the shim's exec stream; how it stopped: ENDED, DETACHED or CLIENT_GONE.
+
+    The client's end of input half-closes the exec's stdin; a detach (or a client that went
+    away) closes the shim connection altogether, which leaves the process alone.
     """
     shim_reader, shim_writer = await asyncio.open_connection(sock=sock)
     scanner = DetachScanner(detach_keys if stdin else b"")
@@ -113,14 +116,17 @@ async def bridge(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, soc
             if stdin and shim_writer.can_write_eof():
                 shim_writer.write_eof()
 
-    async def downstream() -> None:
-        with contextlib.suppress(ConnectionError, OSError):
+    async def downstream() -> str:
+        try:
             while data := await shim_reader.read(65536):
                 writer.write(data)
                 await writer.drain()
+        except (ConnectionError, OSError):
+            return CLIENT_GONE
+        return ENDED
 
-    tasks = [asyncio.create_task(upstream()), asyncio.create_task(downstream()),
-             asyncio.create_task(detached.wait())]
+    down = asyncio.create_task(downstream())
+    tasks = [asyncio.create_task(upstream()), down, asyncio.create_task(detached.wait())]
     try:
         await asyncio.wait(tasks[1:], return_when=asyncio.FIRST_COMPLETED)
     finally:
@@ -130,7 +136,9 @@ async def bridge(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, soc
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         shim_writer.close()
-    return detached.is_set()
+    if detached.is_set():
+        return DETACHED
+    return down.result() if down.done() and not down.cancelled() else CLIENT_GONE
 
 
 def _console_size(value: Any) -> tuple[int, int] | None:
@@ -176,10 +184,11 @@ def add_routes(router: Router, containers: Any) -> None:
                 return
             if sock is None:
                 return
-            if await bridge(reader, writer, sock, stdin=ex.open_stdin, detach_keys=ex.detach_sequence):
+            outcome = await bridge(reader, writer, sock, stdin=ex.open_stdin, detach_keys=ex.detach_sequence)
+            if outcome == DETACHED:
                 await asyncio.to_thread(host.execs.detached, exec_id)  # the process runs on
-                return
-            await asyncio.to_thread(host.execs.wait, exec_id, EXIT_RECORD_WAIT)
+            elif outcome == ENDED:  # the process exited: let inspect tell its code at once
+                await asyncio.to_thread(host.execs.wait, exec_id, EXIT_RECORD_WAIT)
 
         # Framing follows the tty; only the content type announced depends on the API version.
         multiplexed = not tty and not req.version_before("1.42")
