@@ -132,3 +132,9 @@ def test_cli_health_flags_and_ps(daemon: DaemonProcess, busybox_ref: str) -> Non
         assert r.stdout.strip() == "healthy", r
     finally:
         daemon.request("DELETE", f"/containers/{cid}?force=1")
+
+
+def test_create_refuses_bad_durations(daemon: DaemonProcess, busybox_ref: str) -> None:
+    status, answer = daemon.json("POST", "/containers/create", {
+        "Image": busybox_ref, "Healthcheck": {"Test": ["CMD", "true"], "Interval": 500_000}})
+    assert (status, answer["message"]) == (400, "Interval in Healthcheck cannot be less than 1ms")

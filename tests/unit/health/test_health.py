@@ -6,6 +6,8 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from sampan.daemon.containers import state as st
 from sampan.daemon.containers.health import (
     HEALTHY,
@@ -21,9 +23,11 @@ from sampan.daemon.containers.health import (
     new_health,
     run_probe,
     timeout_text,
+    validate,
 )
 from sampan.daemon.containers.record import ContainerRecord, State
 from sampan.daemon.containers.views import status_text
+from sampan.errdefs import InvalidArgument
 from sampan.shim.wire import rfc3339nano
 
 MS = 1_000_000
@@ -177,3 +181,14 @@ def test_unwatch_and_restart_start_over() -> None:
         assert none.state.health is None and not mon.watching(none.id)
     finally:
         mon.close()
+
+
+def test_validate_like_dockerd() -> None:
+    validate({})
+    validate({"Healthcheck": {"Test": ["CMD", "true"], "Interval": 0, "Timeout": MS}})
+    with pytest.raises(InvalidArgument, match=r"^Interval in Healthcheck cannot be less than 1ms$"):
+        validate({"Healthcheck": {"Interval": 999_999}})
+    with pytest.raises(InvalidArgument, match=r"^StartInterval in Healthcheck cannot be less than 1ms$"):
+        validate({"Healthcheck": {"StartInterval": 5}})
+    with pytest.raises(InvalidArgument, match=r"^Retries in Healthcheck cannot be negative$"):
+        validate({"Healthcheck": {"Retries": -1}})

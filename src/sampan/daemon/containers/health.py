@@ -20,6 +20,7 @@ from typing import Any
 
 from sampan.daemon.containers import state as st
 from sampan.daemon.containers.record import ContainerRecord
+from sampan.errdefs import InvalidArgument
 from sampan.shim.wire import rfc3339nano
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ DEFAULT_START_INTERVAL = 5.0
 DEFAULT_RETRIES = 3
 MAX_OUTPUT = 4096
 MAX_LOG = 5
+MINIMUM_DURATION = 1_000_000  # ns
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,21 @@ def timeout_text(timeout: float) -> str:
     if hours:
         return f"{hours}h{minutes}m{secs}"
     return f"{minutes}m{secs}" if minutes else secs
+
+
+def validate(config: dict[str, Any]) -> None:
+    """dockerd's checks of a posted Healthcheck: durations 0 or at least 1ms, Retries not negative."""
+    hc = config.get("Healthcheck")
+    if not isinstance(hc, dict):
+        return
+    for key in ("Interval", "Timeout", "StartPeriod", "StartInterval"):
+        value = hc.get(key) or 0
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise InvalidArgument(f"invalid value for Healthcheck.{key}: {value!r}: want nanoseconds")
+        if value != 0 and value < MINIMUM_DURATION:
+            raise InvalidArgument(f"{key} in Healthcheck cannot be less than 1ms")
+    if int(hc.get("Retries") or 0) < 0:
+        raise InvalidArgument("Retries in Healthcheck cannot be negative")
 
 
 def new_health() -> dict[str, Any]:
