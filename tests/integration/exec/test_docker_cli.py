@@ -146,3 +146,13 @@ def test_exec_it_detach_keys_leave_the_process_running(daemon: DaemonProcess, ex
     code, out = run_in_pty(daemon, ["exec", "-it", "--detach-keys", "ctrl-x", cid, "sh", "-c", "echo READY; read x"],
                            typed=b"\x18")
     assert code == 1 and len(json.loads(docker(daemon, "inspect", cid)[1])[0]["ExecIDs"]) == 2
+
+
+def test_exec_runs_as_the_container_user_unless_told(daemon: DaemonProcess, exec_ref: str) -> None:
+    cid = run_detached(daemon, exec_ref, "-u", "app", "-w", "/srv")
+    code, out, err = docker(daemon, "exec", cid, "sh", "-c", "id -u; pwd; cat /proc/self/status")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[:2] == ["1000", "/srv"] and _status(out)["CapEff"] == "0" * 16
+    code, out, err = docker(daemon, "exec", "-u", "root", cid, "cat", "/proc/self/status")
+    assert code == 0 and int(_status(out)["CapEff"], 16) == int(_status(out)["CapBnd"], 16) != 0
