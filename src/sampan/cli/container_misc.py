@@ -10,7 +10,7 @@ import os
 import re
 
 from sampan.cli import container_calls as calls
-from sampan.cli.containers import _finish, for_each
+from sampan.cli.containers import for_each
 from sampan.cli.context import Cli
 from sampan.cli.errors import StatusError
 from sampan.cli.flags import Flag, Parsed, Spec
@@ -44,6 +44,12 @@ def top_table(result: dict[str, Any]) -> str:
 
 def run_top(cli: Cli, o: Parsed) -> int:
     cli.write(top_table(calls.top(cli.client(), o.args[0], o.args[1:])))
+    return 0
+
+
+def _finish(errors: list[str]) -> int:
+    if errors:
+        raise StatusError("\n".join(errors), 1)
     return 0
 
 

@@ -37,32 +37,34 @@ class Progress:
         self.live = enabled and stdio.is_terminal(cli.err)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.printed = False
 
     def __enter__(self) -> Progress:
         if self.live:
-            self.cli.err.write("\033[sPreparing to copy...")
-            self.cli.err.flush()
             self._thread = threading.Thread(target=self._run, name="cp-progress", daemon=True)
             self._thread.start()
         return self
 
     def _run(self) -> None:
-        err = self.cli.err
-        err.write("\033[?25l\033[u\033[2K" + self.header + human_size(0, 3))
-        last = 0
+        """Nothing for a copy done within the first tick; then the header and a size kept current."""
+        err, last, shown = self.cli.err, -1, False
         while not self._stop.wait(0.075):
-            if self.source() != last:
-                last = self.source()
-                err.write(f"\033[{len(self.header) + 1}G\033[0K{human_size(float(last), 3)}")
+            current = self.source()
+            if not shown:
+                err.write("\033[s\033[?25l" + self.header)
+                shown = self.printed = True
+            if current != last:
+                last = current
+                err.write(f"\033[{len(self.header) + 1}G\033[0K{human_size(float(current), 3)}")
                 err.flush()
-        err.write("\033[?25h")
 
     def __exit__(self, *exc: object) -> None:
         if self._thread is not None:
             self._stop.set()
             self._thread.join()
-            self.cli.err.write("\033[u\033[2K")
-            self.cli.err.flush()
+            if self.printed:
+                self.cli.err.write("\033[?25h\033[u\033[2K")
+                self.cli.err.flush()
 
     def counted(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
         for chunk in chunks:
@@ -120,9 +122,7 @@ def copy_from_container(cli: Cli, container: str, src_path: str, dst_path: str, 
             renames.append(rename)
         stream = cp_tar.CountingReader(resp.read1)
         with Progress(cli, FROM_HEADER, not quiet, lambda: stream.total):
-            cp_tar.extract(stream, dst_dir, renames)
-            while stream.read(1 << 16):  # the record padding after the end-of-archive blocks
-                pass
+            cp_tar.extract(stream, dst_dir, renames)  # reads up to the end-of-archive blocks, as docker
     finally:
         resp.close()
     if not quiet:

@@ -113,7 +113,10 @@ def test_top_table(daemon: DaemonProcess, busybox_ref: str) -> None:
         lines = r.stdout.splitlines()
         assert re.match(r"UID {17}PID {17}PPID {16}C {19}STIME {15}TTY {17}TIME {16}CMD$", lines[0]), lines
         assert any("while true" in line for line in lines[1:])
-        assert lines[:2] == daemon.docker("top", "topped").stdout.splitlines()[:2]  # the sleeps come and go
+        theirs = daemon.docker("top", "topped").stdout.splitlines()
+        assert lines[0] == theirs[0]
+        # the sh row, up to its CPU column (C and the sleeps change from call to call)
+        assert lines[1][:60] == theirs[1][:60] and lines[1][80:] == theirs[1][80:]
         r = sampan(daemon, "top", "topped", "-o", "pid,comm")
         assert r.returncode == 0 and r.stdout.splitlines()[0].split() == ["PID", "COMMAND"], r
         assert r.stdout.splitlines()[:2] == daemon.docker("top", "topped", "-o", "pid,comm").stdout.splitlines()[:2]
