@@ -91,7 +91,10 @@ class _Exactly:
             return b""
         chunks, want = [], n
         while want:
-            data = os.read(self.fd, want)
+            try:
+                data = os.read(self.fd, want)
+            except OSError:
+                data = b""  # unreadable meanwhile: the header is out, so zeros follow it
             if not data:
                 chunks.append(bytes(want))
                 break
@@ -155,13 +158,14 @@ class _Writer:
         finally:
             os.close(fd)
 
-    def tree(self, name: str, host: str, st: os.stat_result) -> None:
-        """`host` (a directory) and everything below it, pre-order, names sorted like Go's walk."""
+    def tree(self, name: str, host: str, st: os.stat_result, skip: frozenset[str] = frozenset()) -> None:
+        """`host` (a directory) and everything below it, pre-order, names sorted like Go's walk;
+        directories in `skip` are archived empty."""
         stack: list[tuple[str, str, os.stat_result]] = [(name, host, st)]
         while stack:
             entry_name, entry_host, entry_st = stack.pop()
             self.add(entry_name, entry_host, entry_st)
-            if not stat.S_ISDIR(entry_st.st_mode):
+            if not stat.S_ISDIR(entry_st.st_mode) or entry_host in skip:
                 continue
             try:
                 with os.scandir(entry_host) as it:
@@ -176,6 +180,12 @@ class _Writer:
         self.tf.close()
 
 
+def _kernel_dirs(root: str) -> frozenset[str]:
+    """A running container's /proc and /sys: kernel views, not files (Docker's copy sees them
+    as the empty directories of the rootfs)."""
+    return frozenset(_host(root, p) for p in ("/proc", "/sys"))
+
+
 def write_tar(path: str, out: BinaryIO, root: str = "/") -> None:
     """Tar `path` to `out` the way Docker's GET /archive does: a file or symlink is one entry
     named after the path's base name; a directory is that name and its contents below it
@@ -188,7 +198,7 @@ def write_tar(path: str, out: BinaryIO, root: str = "/") -> None:
     writer = _Writer(out)
     try:
         if stat.S_ISDIR(st.st_mode):
-            writer.tree("" if base == "/" else base, host, st)
+            writer.tree("" if base == "/" else base, host, st, _kernel_dirs(root))
         else:
             writer.add(base, host, st)
     finally:

@@ -149,7 +149,8 @@ class Untar:
                 raise InvalidArgument(f'invalid hardlink "{target}" -> "{hdr.linkname}"')
             os.link(target, path, follow_symlinks=False)
         elif typ == ts.SYM:
-            target = posixpath.normpath(posixpath.join(posixpath.dirname(path), hdr.linkname))
+            # Go's filepath.Join: an absolute target is taken below the link's directory too
+            target = posixpath.normpath(posixpath.dirname(path) + "/" + hdr.linkname)
             if not _inside(self.dest, target):
                 raise InvalidArgument(f'invalid symlink "{path}" -> "{hdr.linkname}"')
             os.symlink(hdr.linkname, path)
