@@ -122,6 +122,9 @@ class VolumeRow:
         size = int((self.v.get("UsageData") or {}).get("Size", -1))
         return "N/A" if size == -1 else fmtlib.human_size(float(size), 3)
 
+    def to_template_json(self) -> dict[str, str]:
+        return {"Driver": self.Driver(), "Links": self.Links(), "Name": self.Name(), "Size": self.Size()}
+
 
 class CacheRow:
     go_type = "*formatter.buildCacheContext"
@@ -151,6 +154,10 @@ class CacheRow:
 
     def Shared(self) -> str:
         return "true" if self.b.get("Shared") else "false"
+
+    def to_template_json(self) -> dict[str, str]:
+        names = ("CacheType", "CreatedSince", "ID", "LastUsedSince", "Shared", "Size", "UsageCount")
+        return {name: getattr(self, name)() for name in names}
 
 
 def verbose_rows(du: dict[str, Any], trunc: bool) -> dict[str, list[Any]]:
@@ -203,6 +210,11 @@ def df_output(du: dict[str, Any], fmt: str, verbose: bool) -> str:
     if verbose:
         if fmt in ("", "table"):
             return verbose_table(du)
+        if fmt == "json":
+            from sampan.cli.template_funcs import fn_json
+
+            rows = verbose_rows(du, trunc=False)
+            return "{" + ",".join(f'"{k}":[' + ",".join(fn_json(r) for r in v) + "]" for k, v in rows.items()) + "}\n"
         from sampan.cli.formatter import prepare
         from sampan.cli.template import Template
 

@@ -103,5 +103,8 @@ def test_system_df(daemon: DaemonProcess, busybox_ref: str) -> None:
         assert [j["Type"] for j in js] == ["Images", "Containers", "Local Volumes", "Build Cache"]
         theirs = daemon.docker("system", "df", "--format", "json").stdout.splitlines()
         assert js == [json.loads(line) for line in theirs]
+        ours_v = json.loads(sampan(daemon, "system", "df", "-v", "--format", "json").stdout)
+        theirs_v = json.loads(daemon.docker("system", "df", "-v", "--format", "json").stdout)
+        assert ours_v == theirs_v
     finally:
         remove(daemon, "df-user")
