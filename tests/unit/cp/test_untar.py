@@ -136,3 +136,15 @@ def test_writable_check_follows_docker(tmp_path: object) -> None:
     with pytest.raises(Forbidden, match="container rootfs is marked read-only"):
         nscopy._check_writable(job, f"{base}/rwx")
     nscopy._check_writable({"volumes": [], "readonly_rootfs": False}, f"{base}/anything")
+
+
+def test_the_helper_cannot_import_once_inside() -> None:
+    """In a child (it changes import state): after entering, no finder may load a module from disk."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from sampan.daemon.containers import nscopy; nscopy._no_more_imports()\n"
+            "try:\n    import sampan.cli.main\nexcept ImportError:\n    print('refused')\n"
+            "import tarfile, json; print(json.dumps(sys.path))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["refused", "[]"]

@@ -81,7 +81,18 @@ def enter(job: dict[str, Any]) -> None:
         _enter_running(int(job["pid"]))
     else:
         _enter_stopped(job["rootfs"], job.get("binds") or [])
-    sys.path[:] = []  # never import anything from the container's filesystem
+    _no_more_imports()
+
+
+def _no_more_imports() -> None:
+    """Never import anything from here on: the filesystem is the container's, and a module found
+    there (through sys.path or an editable-install finder's absolute paths) would run as root."""
+    import importlib.machinery as machinery
+
+    keep = (machinery.BuiltinImporter, machinery.FrozenImporter)
+    sys.meta_path[:] = [finder for finder in sys.meta_path if finder in keep]
+    sys.path[:] = []
+    sys.path_hooks[:] = []
     sys.path_importer_cache.clear()
 
 
