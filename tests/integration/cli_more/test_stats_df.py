@@ -31,6 +31,9 @@ def test_stats_no_stream_under_a_memory_limit(daemon: DaemonProcess, busybox_ref
         r = sampan(daemon, "stats", "--no-stream", "--no-trunc", "--format", "{{.ID}} {{.Name}} {{.Container}}",
                    "limited")
         assert r.stdout == f"{cid} limited limited\n", r
+        table = ("table {{.ID}}\t{{.Name}}\t{{.Container}}\t{{.NetIO}}", "limited")
+        assert sampan(daemon, "stats", "--no-stream", "--format", *table).stdout == daemon.docker(
+            "stats", "--no-stream", "--format", *table).stdout
         r = sampan(daemon, "stats", "--no-stream", "--format", "json", "limited")
         doc = json.loads(r.stdout)
         assert sorted(doc) == ["BlockIO", "CPUPerc", "Container", "ID", "MemPerc", "MemUsage", "Name", "NetIO",
