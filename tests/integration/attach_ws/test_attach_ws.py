@@ -87,3 +87,29 @@ def test_missing_container_is_404(daemon: DaemonProcess) -> None:
     with pytest.raises(websocket.WebSocketBadStatusException) as info:
         _connect(daemon, "/containers/nope/attach/ws?stream=1")
     assert info.value.status_code == 404
+
+
+def test_detach_leaves_the_container_running(daemon: DaemonProcess, busybox_ref: str) -> None:
+    cid = _create(daemon, {"Image": busybox_ref, "Cmd": ["sh"], "Tty": True, "OpenStdin": True, "StdinOnce": True})
+    try:
+        assert daemon.request("POST", f"/containers/{cid}/start")[0] == 204
+        conn = _connect(daemon, f"/containers/{cid}/attach/ws?stream=1&stdin=1&stdout=1")
+        try:
+            conn.send_binary(b"echo one-$((0+1))\r\x10\x11")  # type: ignore[attr-defined]
+            got = b""
+            while True:
+                opcode, data = conn.recv_data()  # type: ignore[attr-defined]
+                if opcode == websocket.ABNF.OPCODE_CLOSE:
+                    break
+                got += data
+        finally:
+            conn.close()  # type: ignore[attr-defined]
+        assert daemon.json("GET", f"/containers/{cid}/json")[1]["State"]["Running"]  # stdin stays open
+        conn = _connect(daemon, f"/containers/{cid}/attach/ws?stream=1&stdin=1&stdout=1")
+        try:
+            conn.send_binary(b"echo two-$((1+1))\r")  # type: ignore[attr-defined]
+            assert b"two-2" in _recv_until(conn, b"two-2")
+        finally:
+            conn.close()  # type: ignore[attr-defined]
+    finally:
+        daemon.request("DELETE", f"/containers/{cid}?force=1", timeout=60)

@@ -41,6 +41,7 @@ class FakeShim:
         self.tty = tty
         self.calls: list[tuple[bool, bool, bool]] = []
         self.threads: list[threading.Thread] = []
+        self.received = b""  # what reached the container's stdin
 
     def attach(self, ref: str, *, stdin: bool, stdout: bool, stderr: bool, callback: Any) -> bool:
         if ref != "c1":
@@ -61,6 +62,7 @@ class FakeShim:
             try:
                 sock.sendall(self._frame(stdcopy.STDOUT, b"hello\n"))
                 while data := sock.recv(65536):
+                    self.received += data
                     sock.sendall(self._frame(stdcopy.STDOUT, b"echo:" + data))
                 sock.sendall(self._frame(stdcopy.STDERR, b"bye\n"))
             except OSError:
@@ -160,3 +162,43 @@ def test_websocket_client_library(server: tuple[ServerThread, FakeShim]) -> None
         assert echoed == b"x" * 70000
     finally:
         conn.close()
+
+
+@pytest.fixture
+def tty_server(tmp_path: object) -> Iterator[tuple[ServerThread, FakeShim]]:
+    shim = FakeShim(tty=True)
+    router = Router()
+    containers_ws.add_routes(router, shim)  # type: ignore[arg-type]
+    st = ServerThread(router, f"{tmp_path}/t.sock").start()
+    try:
+        yield st, shim
+    finally:
+        st.stop()
+        for t in shim.threads:
+            t.join(5)
+
+
+def test_detach_keys_end_a_tty_attach(tty_server: tuple[ServerThread, FakeShim]) -> None:
+    st, shim = tty_server
+    c = st.connect()
+    _handshake(c, "/containers/c1/attach/ws?stream=1&stdin=1&stdout=1&detachKeys=ctrl-x,q")
+    assert _frame(c) == (ws.OP_BINARY, b"hello\n")
+    c.send(ws.encode_frame(ws.OP_BINARY, b"ab\x18q", mask=MASK))
+    while (frame := _frame(c))[0] != ws.OP_CLOSE:  # the attach ends (maybe after the echo)
+        assert frame == (ws.OP_BINARY, b"echo:ab")
+    shim.threads[0].join(5)
+    assert shim.received == b"ab"  # the keys are held back: they never reach the container
+    c = st.connect()
+    head = _handshake(c, "/containers/c1/attach/ws?stream=1&stdin=1&detachKeys=ctrl-xx")
+    assert head.startswith(b"HTTP/1.1 400 ")
+    assert c.read_until(b"provided").endswith(b"Invalid detach keys (ctrl-xx) provided")
+
+
+def test_without_a_tty_the_default_keys_pass_through(server: tuple[ServerThread, FakeShim]) -> None:
+    st, _ = server
+    c = st.connect()
+    _handshake(c, "/containers/c1/attach/ws?stream=1&stdin=1&stdout=1")
+    assert _frame(c) == (ws.OP_BINARY, b"hello\n")
+    c.send(ws.encode_frame(ws.OP_BINARY, b"\x10\x11", mask=MASK))
+    assert _frame(c) == (ws.OP_BINARY, b"echo:\x10\x11")
+    c.sock.close()

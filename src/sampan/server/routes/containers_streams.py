@@ -16,11 +16,13 @@ from sampan.errdefs import InvalidArgument
 from sampan.server.request import Request
 from sampan.server.response import MULTIPLEXED_STREAM, RAW_STREAM, HijackResponse, Reply, StreamResponse
 from sampan.server.router import Router
+from sampan.server.routes.execs import DetachScanner
 
 log = logging.getLogger(__name__)
 
 AttachCallback = Callable[[socket.socket | None, BaseException | None], None]
 FOLLOW_POLL = 0.1
+DEFAULT_DETACH_KEYS = "ctrl-p,ctrl-q"
 
 
 class LogStream(Protocol):
@@ -48,31 +50,51 @@ def _stream_type(req: Request, tty: bool) -> str:
     return RAW_STREAM if tty or req.version_before("1.42") else MULTIPLEXED_STREAM
 
 
-async def _bridge(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, sock: socket.socket,
-                  stdin: bool) -> None:
-    """Client bytes to the shim (half-closing after the client's EOF), shim output to the client."""
-    shim_reader, shim_writer = await asyncio.open_connection(sock=sock)
+def detach_sequence(req: Request, tty: bool, stdin: bool) -> bytes:
+    """The keys that end an attach (dockerd scans a tty's input only; ctrl-p,ctrl-q by default)."""
+    from sampan.daemon.containers.execs import parse_detach_keys  # a pure parser, shared with exec
 
-    async def upstream() -> None:
+    keys = parse_detach_keys(req.query_value("detachKeys") or DEFAULT_DETACH_KEYS)
+    return keys if tty and stdin else b""
+
+
+async def _bridge(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, sock: socket.socket,
+                  stdin: bool, detach: bytes = b"") -> None:
+    """Client bytes to the shim (half-closing after the client's EOF), shim output to the client;
+    the detach sequence in the input ends it all, leaving the container's stdin open."""
+    shim_reader, shim_writer = await asyncio.open_connection(sock=sock)
+    scanner = DetachScanner(detach)
+
+    async def upstream() -> bool:
         try:
             while data := await reader.read(65536):
                 if stdin:
-                    shim_writer.write(data)
+                    out, hit = scanner.feed(data)
+                    shim_writer.write(out)
                     await shim_writer.drain()
+                    if hit:
+                        return True
             if stdin and shim_writer.can_write_eof():
                 shim_writer.write_eof()
         except (ConnectionError, OSError):
             pass
+        return False
 
-    up = asyncio.create_task(upstream())
-    try:
+    async def downstream() -> None:
         while data := await shim_reader.read(65536):
             writer.write(data)
             await writer.drain()
+
+    up, down = asyncio.create_task(upstream()), asyncio.create_task(downstream())
+    try:
+        done, _ = await asyncio.wait({up, down}, return_when=asyncio.FIRST_COMPLETED)
+        if up in done and not up.result():  # input ended: the output goes on
+            await down
     finally:
-        up.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await up
+        for task in (up, down):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
         shim_writer.close()
 
 
@@ -160,9 +182,10 @@ def add_routes(router: Router, backend: StreamBackend) -> None:
                     ready.set_result((sock, exc))
             loop.call_soon_threadsafe(settle)
 
+        detach_sequence(req, True, True)  # bad keys are a 400 before anything is attached
         tty = await asyncio.to_thread(backend.attach, req.params["id"], stdin=stdin, stdout=stdout,
                                       stderr=stderr, callback=callback)
-
+        detach = detach_sequence(req, tty, stdin)
         replay = req.query_bool("logs") and (stdout or stderr)
 
         async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -176,7 +199,7 @@ def add_routes(router: Router, backend: StreamBackend) -> None:
                 log.info("attach to %s failed: %s", req.params["id"], exc)
             if sock is None:
                 return
-            await _bridge(reader, writer, sock, stdin)
+            await _bridge(reader, writer, sock, stdin, detach)
 
         return HijackResponse(handler, content_type=_stream_type(req, tty))
 

@@ -17,7 +17,8 @@ from sampan.api import stdcopy
 from sampan.server.request import Request
 from sampan.server.response import RAW_STREAM, HijackResponse, Reply
 from sampan.server.router import Router
-from sampan.server.routes.containers_streams import StreamBackend
+from sampan.server.routes.containers_streams import StreamBackend, detach_sequence
+from sampan.server.routes.execs import DetachScanner
 from sampan.server.websocket import WebSocket, accept_key, check_handshake
 
 log = logging.getLogger(__name__)
@@ -52,15 +53,21 @@ async def _replay(backend: StreamBackend, ref: str, ws: WebSocket, stdout: bool,
         stream.close()
 
 
-async def _bridge(ws: WebSocket, sock: socket.socket, stdin: bool, tty: bool, binary: bool) -> None:
-    """Shim output to the client as messages; client messages to the container's stdin."""
+async def _bridge(ws: WebSocket, sock: socket.socket, stdin: bool, tty: bool, binary: bool,
+                  detach: bytes) -> None:
+    """Shim output to the client as messages; client messages to the container's stdin (until
+    the detach sequence, which leaves the container's stdin open)."""
     shim_reader, shim_writer = await asyncio.open_connection(sock=sock)
+    scanner = DetachScanner(detach)
 
     async def upstream() -> None:
         while (message := await ws.receive()) is not None:
             if stdin and message:
-                shim_writer.write(message)
+                out, hit = scanner.feed(message)
+                shim_writer.write(out)
                 await shim_writer.drain()
+                if hit:
+                    return
         if stdin and shim_writer.can_write_eof():
             shim_writer.write_eof()
 
@@ -103,8 +110,10 @@ def add_routes(router: Router, backend: StreamBackend) -> None:
                     ready.set_result((sock, exc))
             loop.call_soon_threadsafe(settle)
 
+        detach_sequence(req, True, True)  # bad keys are a 400 before anything is attached
         tty = await asyncio.to_thread(backend.attach, ref, stdin=stdin, stdout=stdout, stderr=stderr,
                                       callback=callback)
+        detach = detach_sequence(req, tty, stdin)
 
         async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             ws = WebSocket(reader, writer)
@@ -117,7 +126,7 @@ def add_routes(router: Router, backend: StreamBackend) -> None:
                 if exc is not None:
                     log.info("websocket attach to %s failed: %s", ref, exc)
                 if sock is not None:
-                    await _bridge(ws, sock, stdin, tty, binary)
+                    await _bridge(ws, sock, stdin, tty, binary, detach)
             finally:
                 ready.add_done_callback(_close_unused)
                 await ws.close()
