@@ -151,3 +151,15 @@ def test_docker_cli_sees_dockers_messages(daemon: DaemonProcess, busybox_ref: st
     assert r.returncode == 0 and r.stdout.split() == ["done"]
     r = daemon.docker("ps", "--filter", "until=1h")
     assert r.returncode == 1 and "invalid filter 'until'" in r.stderr
+
+
+def test_unsupported_host_config(daemon: DaemonProcess, busybox_ref: str, clean: None) -> None:
+    body: dict[str, Any] = {"Image": busybox_ref, "HostConfig": {"IOMaximumBandwidth": 1}}
+    assert error(daemon, "POST", "/containers/create", body)[0] == 400
+    body["HostConfig"] = {"CpuCount": 2}
+    status, data = daemon.json("POST", "/containers/create", body)
+    assert status == 201 and data["Warnings"] == ["linux does not support CPU count. Count discarded."]
+    body["HostConfig"] = {"DeviceRequests": [{"Count": -1, "Capabilities": [["gpu"]]}]}
+    cid = daemon.json("POST", "/containers/create", body)[1]["Id"]
+    assert error(daemon, "POST", f"/containers/{cid}/start") == (
+        400, 'could not select device driver "" with capabilities: [[gpu]]')

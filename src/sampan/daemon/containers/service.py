@@ -15,7 +15,7 @@ from typing import Any, BinaryIO, Protocol
 
 from sampan import errdefs
 from sampan.api.containers import CreateResponse, PruneReport
-from sampan.daemon.containers import files, health, layers, merge, names, restart, views
+from sampan.daemon.containers import files, health, layers, merge, names, restart, unsupported, views
 from sampan.daemon.containers import state as st
 from sampan.daemon.containers.execs import ExecService
 from sampan.daemon.containers.filters import PRUNE_FILTERS, PS_FILTERS
@@ -95,6 +95,7 @@ class ContainerService:
             name = names.validate(name)
         self.settings.runtime_for(str(host_config.get("Runtime") or ""))
         validate_host_config(host_config)
+        warnings = unsupported.check_create(host_config)
         validate_config(config, host_config)
         health.validate(config)
         host_config = apply_host_defaults(host_config)
@@ -134,7 +135,7 @@ class ContainerService:
             layers.remove(self.snapshots, cid)
             shutil.rmtree(directory, ignore_errors=True)
             raise
-        return CreateResponse(cid)
+        return CreateResponse(cid, warnings)
 
     def _reserve_generated(self, cid: str) -> str:
         for _ in range(10):
@@ -149,6 +150,7 @@ class ContainerService:
     # --- lifecycle ----------------------------------------------------------------------
     def start(self, ref: str) -> None:
         rec = self.store.get(ref)
+        unsupported.check_start(rec.host_config)
         self.restarts.reset(rec)
         try:
             self.lifecycle.start(rec)
