@@ -122,11 +122,11 @@ def copy_from_container(cli: Cli, container: str, src_path: str, dst_path: str, 
             renames.append(rename)
         stream = cp_tar.CountingReader(resp.read1)
         with Progress(cli, FROM_HEADER, not quiet, lambda: stream.total):
-            cp_tar.extract(stream, dst_dir, renames)  # reads up to the end-of-archive blocks, as docker
+            copied = cp_tar.extract(stream, dst_dir, renames)
     finally:
         resp.close()
     if not quiet:
-        cli.err.write(f"Successfully copied {human_size(float(stream.total), 3)} to {dst_path}\n")
+        cli.err.write(f"Successfully copied {human_size(float(copied), 3)} to {dst_path}\n")
     return 0
 
 

@@ -167,8 +167,12 @@ class _CopyApplier(layer_apply._Applier):
             raise StatusError(f'invalid symlink "{path}" -> "{target}"', 1)
 
 
-def extract(stream: io.RawIOBase, dest: str, renames: list[Rename]) -> None:
-    """Unpack a tar stream into the existing directory `dest`."""
+def extract(stream: CountingReader, dest: str, renames: list[Rename]) -> int:
+    """Unpack a tar stream into the existing directory `dest`; returns the archive's length.
+
+    The length runs to the end-of-archive blocks, not past them: it is what docker's tar reader
+    consumes and reports ("Successfully copied 2.05kB"), whatever padding the daemon sends after.
+    """
     reader = ts.TarReader(stream)  # type: ignore[arg-type]
     applier = _CopyApplier(dest, renames)
     try:
@@ -177,3 +181,5 @@ def extract(stream: io.RawIOBase, dest: str, renames: list[Rename]) -> None:
         applier.finish()
     except InvalidArgument as e:
         raise StatusError(str(e), 1) from None
+    unread = reader._end - reader._start  # TarReader keeps read-ahead in its buffer; no public position
+    return stream.total - unread + min(unread, ts.BLOCK)  # the second end block, peeked at
