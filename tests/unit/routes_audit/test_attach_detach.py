@@ -59,3 +59,15 @@ def test_bad_detach_keys_are_refused(tmp_path: object) -> None:
         assert shim.calls == []  # nothing was attached
     finally:
         st.stop()
+
+
+def test_stream_is_false_unless_asked(tmp_path: object) -> None:
+    st, shim = _serve(tmp_path, False)
+    try:
+        c = st.connect()
+        assert _attach(c, "stdout=1&stderr=1&logs=1").startswith(b"HTTP/1.1 101 ")
+        assert c.read_to_eof() == b"\x01\x00\x00\x00\x00\x00\x00\x08old out\n\x02\x00\x00\x00\x00\x00\x00\x08old err\n"
+    finally:
+        st.stop()
+        for t in shim.threads:
+            t.join(5)

@@ -191,7 +191,7 @@ def add_routes(router: Router, backend: StreamBackend) -> None:
         async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             if replay:  # `logs=1`: what the container wrote before, from its log file
                 await _replay(backend, req.params["id"], writer, stdout, stderr)
-            if not req.query_bool("stream", True):
+            if not req.query_bool("stream"):  # false unless asked, as dockerd
                 ready.add_done_callback(_close_delivered)
                 return
             sock, exc = await ready
