@@ -123,8 +123,8 @@ def test_helper_errors_come_back_as_their_kinds() -> None:
 
 def test_helper_argv_is_isolated_and_carries_the_job() -> None:
     argv = copying.helper_argv({"op": "stat"})
-    assert argv[1:3] == ["-I", "-c"] and argv[-1] == '{"op": "stat"}'
-    assert "sampan.daemon.containers.nscopy" in argv[3]
+    assert argv[1:4] == ["-I", "-S", "-c"] and argv[-1] == '{"op": "stat"}'
+    assert "sampan.daemon.containers.nscopy" in argv[4]
 
 
 def test_writable_check_follows_docker(tmp_path: object) -> None:

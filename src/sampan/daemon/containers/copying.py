@@ -48,14 +48,15 @@ class FSView:
 
 
 def helper_argv(job: dict[str, Any]) -> list[str]:
-    """This interpreter, isolated (-I: no cwd or PYTHON* variables on the path), running nscopy
-    from the package the daemon itself was loaded from."""
+    """This interpreter, isolated (-I: no cwd or PYTHON* variables on the path) and without site
+    (-S: the helper needs only the standard library), running nscopy from the package the
+    daemon itself was loaded from."""
     import sampan
 
     package_parent = os.path.dirname(os.path.dirname(os.path.abspath(sampan.__file__)))
     boot = (f"import sys; sys.path.insert(0, {package_parent!r}); "
             "from sampan.daemon.containers.nscopy import main; sys.exit(main())")
-    return [sys.executable, "-I", "-c", boot, json.dumps(job)]
+    return [sys.executable, "-I", "-S", "-c", boot, json.dumps(job)]
 
 
 def _job(view: FSView, op: str, ref: str, path: str, **extra: Any) -> dict[str, Any]:

@@ -203,3 +203,16 @@ def write_tar(path: str, out: BinaryIO, root: str = "/") -> None:
             writer.add(base, host, st)
     finally:
         writer.close()
+
+
+def export_tree(out: BinaryIO, root: str = "/") -> None:
+    """The whole tree below `root` as `docker export` writes it: names relative to the root
+    ("bin", "bin/sh", ...), no entry for the root itself."""
+    writer = _Writer(out)
+    try:
+        with os.scandir(root) as it:
+            top = sorted((e.name, e.stat(follow_symlinks=False)) for e in it)
+        for name, st in top:
+            writer.tree(name, os.path.join(root, name), st)
+    finally:
+        writer.close()

@@ -17,6 +17,7 @@ go to stderr as one JSON line {"kind": errdefs class name, "message": ...}, exit
 
 from __future__ import annotations
 
+import importlib.machinery as machinery
 import json
 import os
 import posixpath
@@ -25,9 +26,7 @@ import sys
 from typing import Any, BinaryIO
 
 from sampan import errdefs
-from sampan.archive.write import write_layer
 from sampan.daemon.containers import cptar, untar
-from sampan.daemon.containers.users import resolve_user
 from sampan.linux import syscalls as sc
 from sampan.linux.safepath import secure_join
 
@@ -77,6 +76,8 @@ def _enter_stopped(rootfs: str, binds: list[list[Any]]) -> None:
 
 
 def enter(job: dict[str, Any]) -> None:
+    if job.get("copy_uid_gid") and job.get("user"):
+        from sampan.daemon.containers import users  # noqa: F401 - needed inside, imported outside
     if job.get("pid"):
         _enter_running(int(job["pid"]))
     else:
@@ -87,8 +88,6 @@ def enter(job: dict[str, Any]) -> None:
 def _no_more_imports() -> None:
     """Never import anything from here on: the filesystem is the container's, and a module found
     there (through sys.path or an editable-install finder's absolute paths) would run as root."""
-    import importlib.machinery as machinery
-
     keep = (machinery.BuiltinImporter, machinery.FrozenImporter)
     sys.meta_path[:] = [finder for finder in sys.meta_path if finder in keep]
     sys.path[:] = []
@@ -135,6 +134,8 @@ def _put(job: dict[str, Any], stdin: BinaryIO) -> None:
     _check_writable(job, dest)
     chown = None
     if job.get("copy_uid_gid") and job.get("user"):
+        from sampan.daemon.containers.users import resolve_user  # already loaded by enter()
+
         user = resolve_user("/", job["user"])
         chown = (user.uid, user.gid)
     options = untar.UntarOptions(no_overwrite_dir_non_dir=bool(job.get("no_overwrite")), chown=chown)
@@ -154,7 +155,7 @@ def run(job: dict[str, Any], stdin: BinaryIO, stdout: BinaryIO) -> None:
     if op == "put":
         _put(job, stdin)
     elif op == "export":
-        write_layer("/", stdout)
+        cptar.export_tree(stdout)
     else:
         try:
             if op == "stat":

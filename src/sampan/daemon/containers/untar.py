@@ -10,44 +10,28 @@ The last component of an entry is never followed: what is in its way is removed 
 
 from __future__ import annotations
 
-import bz2
+import bz2  # noqa: F401 - tarfile imports these lazily; the helper cannot import once inside
 import errno
 import gzip
-import io
-import logging
 import lzma
 import os
 import posixpath
 import shutil
 import stat
-from dataclasses import dataclass
-from typing import Any, BinaryIO, cast
+import tarfile
+from typing import IO, BinaryIO, NamedTuple
 
-from sampan.archive import tarstream as ts
 from sampan.errdefs import InvalidArgument, System
 
-log = logging.getLogger(__name__)
-
 _FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+_CHUNK = 1 << 20
+_KINDS = (tarfile.REGTYPE, tarfile.AREGTYPE, tarfile.CONTTYPE, tarfile.DIRTYPE, tarfile.LNKTYPE, tarfile.SYMTYPE,
+          tarfile.CHRTYPE, tarfile.BLKTYPE, tarfile.FIFOTYPE, *tarfile.GNU_TYPES)
 
 
-@dataclass(frozen=True)
-class UntarOptions:
+class UntarOptions(NamedTuple):
     no_overwrite_dir_non_dir: bool = False
     chown: tuple[int, int] | None = None  # copyUIDGID: every entry owned by the container's user
-
-
-def open_maybe_compressed(stream: BinaryIO) -> BinaryIO:
-    """The body may be plain, gzip, bzip2 or xz (the API accepts these); magic bytes decide."""
-    buffered: Any = stream if isinstance(stream, io.BufferedReader) else io.BufferedReader(cast(Any, stream))
-    head = buffered.peek(6)[:6]
-    if head.startswith(b"\x1f\x8b"):
-        return cast(BinaryIO, gzip.GzipFile(fileobj=buffered, mode="rb"))
-    if head.startswith(b"BZh"):
-        return cast(BinaryIO, bz2.BZ2File(buffered))
-    if head.startswith(b"\xfd7zXZ\x00"):
-        return cast(BinaryIO, lzma.LZMAFile(buffered))
-    return cast(BinaryIO, buffered)
 
 
 def _inside(dest: str, path: str) -> bool:
@@ -70,50 +54,52 @@ class Untar:
     def __init__(self, dest: str, options: UntarOptions) -> None:
         self.dest = posixpath.normpath(dest)
         self.options = options
-        self.dirs: list[tuple[str, ts.TarHeader]] = []
+        self.dirs: list[tuple[str, tarfile.TarInfo]] = []
         self.is_root = os.geteuid() == 0
 
     def run(self, stream: BinaryIO) -> None:
-        reader = ts.TarReader(open_maybe_compressed(stream))
-        while (hdr := reader.next()) is not None:
-            self.entry(hdr, reader)
-        for path, hdr in reversed(self.dirs):  # contents first changed their times
-            _set_times(path, hdr)
-        reader.finish()
+        """Plain, gzip, bzip2 or xz (the API accepts these): tarfile's stream mode detects them."""
+        try:
+            with tarfile.open(fileobj=stream, mode="r|*") as tf:
+                for member in tf:
+                    self.entry(member, tf)
+        except (tarfile.TarError, EOFError, gzip.BadGzipFile, lzma.LZMAError) as e:
+            raise InvalidArgument(f"invalid tar stream: {e}") from None
+        for path, member in reversed(self.dirs):  # contents first changed their times
+            _set_times(path, member)
 
     def _path(self, rel: str) -> str:
         return self.dest if not rel else posixpath.join(self.dest, rel)
 
-    def entry(self, hdr: ts.TarHeader, reader: ts.TarReader) -> None:
-        rel = _entry_name(hdr.name, self.dest)
+    def entry(self, member: tarfile.TarInfo, tf: tarfile.TarFile) -> None:
+        rel = _entry_name(member.name, self.dest)
         path = self._path(rel)
         parent = posixpath.dirname(path) if rel else self.dest
         if rel and not os.path.lexists(parent):
             os.makedirs(parent, 0o755, exist_ok=True)
-        is_dir = hdr.type == ts.DIR
+        if member.type not in _KINDS or member.type in (tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK):
+            return  # volume labels and the like: no file
+        is_dir = member.isdir()
         try:
             st: os.stat_result | None = os.lstat(path)
         except FileNotFoundError:
             st = None
         if st is not None:
             self._clear(path, st, is_dir)
-        if hdr.type not in (ts.REG, ts.AREG, ts.CONTIG, ts.DIR, ts.LNK, ts.SYM, ts.CHR, ts.BLK, ts.FIFO):
-            log.debug("skipping tar entry %s of type %r", hdr.name, hdr.type)
+        if not self._create(path, member, tf):
             return
-        if not self._create(path, hdr, reader):
-            return
-        if hdr.type == ts.LNK:
+        if member.islnk():
             return  # the file it links to already has its owner, mode and times
         if self.is_root:  # as Docker: ownership only when extracting with privilege
-            uid, gid = self.options.chown or (hdr.uid, hdr.gid)
+            uid, gid = self.options.chown or (member.uid, member.gid)
             os.chown(path, uid, gid, follow_symlinks=False)
-        if hdr.type != ts.SYM:
-            os.chmod(path, hdr.mode)
-        self._xattrs(path, hdr)
+        if not member.issym():
+            os.chmod(path, member.mode & 0o7777)
+        self._xattrs(path, member)
         if is_dir:
-            self.dirs.append((path, hdr))
+            self.dirs.append((path, member))
         else:
-            _set_times(path, hdr)
+            _set_times(path, member)
 
     def _clear(self, path: str, st: os.stat_result, is_dir: bool) -> None:
         """Make way for the entry, as Docker: an existing directory stays for a directory entry."""
@@ -132,58 +118,70 @@ class Untar:
         else:
             os.unlink(path)
 
-    def _create(self, path: str, hdr: ts.TarHeader, reader: ts.TarReader) -> bool:
-        typ = hdr.type
-        if typ == ts.DIR:
+    def _create(self, path: str, member: tarfile.TarInfo, tf: tarfile.TarFile) -> bool:
+        if member.isdir():
             if not os.path.lexists(path):
                 os.mkdir(path, 0o755)
-        elif typ in (ts.REG, ts.AREG, ts.CONTIG):
+        elif member.isreg():
             fd = os.open(path, _FILE_FLAGS, 0o600)
             try:
-                reader.copy_to(fd)
+                _copy(tf.extractfile(member), fd)
             finally:
                 os.close(fd)
-        elif typ == ts.LNK:
-            target = self._path(_entry_name(hdr.linkname, self.dest))
+        elif member.islnk():
+            target = self._path(_entry_name(member.linkname, self.dest))
             if not _inside(self.dest, target) or target == self.dest:
-                raise InvalidArgument(f'invalid hardlink "{target}" -> "{hdr.linkname}"')
+                raise InvalidArgument(f'invalid hardlink "{target}" -> "{member.linkname}"')
             os.link(target, path, follow_symlinks=False)
-        elif typ == ts.SYM:
+        elif member.issym():
             # Go's filepath.Join: an absolute target is taken below the link's directory too
-            target = posixpath.normpath(posixpath.dirname(path) + "/" + hdr.linkname)
+            target = posixpath.normpath(posixpath.dirname(path) + "/" + member.linkname)
             if not _inside(self.dest, target):
-                raise InvalidArgument(f'invalid symlink "{path}" -> "{hdr.linkname}"')
-            os.symlink(hdr.linkname, path)
-        elif typ == ts.FIFO:
-            os.mkfifo(path, hdr.mode & 0o7777)
+                raise InvalidArgument(f'invalid symlink "{path}" -> "{member.linkname}"')
+            os.symlink(member.linkname, path)
+        elif member.isfifo():
+            os.mkfifo(path, member.mode & 0o7777)
         else:
-            kind = stat.S_IFCHR if typ == ts.CHR else stat.S_IFBLK
+            kind = stat.S_IFCHR if member.ischr() else stat.S_IFBLK
             try:
-                os.mknod(path, kind | (hdr.mode & 0o7777), os.makedev(hdr.devmajor, hdr.devminor))
+                os.mknod(path, kind | (member.mode & 0o7777), os.makedev(member.devmajor, member.devminor))
             except PermissionError:
-                log.debug("skipping device node %s: not permitted", hdr.name)
-                return False
+                return False  # no privilege for device nodes (as Docker in a user namespace)
         return True
 
     @staticmethod
-    def _xattrs(path: str, hdr: ts.TarHeader) -> None:
-        for key, value in hdr.xattrs.items():
-            if key.startswith("trusted.overlay."):
+    def _xattrs(path: str, member: tarfile.TarInfo) -> None:
+        for key, value in member.pax_headers.items():
+            if not key.startswith("SCHILY.xattr.") or key.startswith("SCHILY.xattr.trusted.overlay."):
                 continue
             try:
-                os.setxattr(path, key, value, follow_symlinks=False)
+                os.setxattr(path, key[len("SCHILY.xattr."):], value.encode("utf-8", "surrogateescape"),
+                            follow_symlinks=False)
             except OSError as e:
                 if e.errno not in (errno.ENOTSUP, errno.EPERM):
                     raise System(f"failed to set xattr {key} on {path}: {e.strerror}") from None
 
 
-def _set_times(path: str, hdr: ts.TarHeader) -> None:
-    mtime = int(hdr.mtime * 1e9)
-    atime = mtime if hdr.atime is None else int(hdr.atime * 1e9)
+def _copy(src: IO[bytes] | None, fd: int) -> None:
+    if src is None:
+        return
+    while chunk := src.read(_CHUNK):
+        view = memoryview(chunk)
+        while view:
+            view = view[os.write(fd, view):]
+
+
+def _set_times(path: str, member: tarfile.TarInfo) -> None:
+    mtime = int(member.mtime * 1e9)
+    atime_text = member.pax_headers.get("atime")
+    try:
+        atime = int(float(atime_text) * 1e9) if atime_text else mtime
+    except ValueError:
+        atime = mtime
     try:
         os.utime(path, ns=(atime, mtime), follow_symlinks=False)
-    except OSError as e:
-        log.debug("cannot set times on %s: %s", path, e)
+    except OSError:
+        pass  # times are best effort, as Docker (a symlink on some filesystems)
 
 
 def untar(stream: BinaryIO, dest: str, options: UntarOptions) -> None:
