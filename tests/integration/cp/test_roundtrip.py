@@ -8,6 +8,7 @@ import io
 import json
 import os
 import stat
+import subprocess
 import tarfile
 from collections.abc import Iterator
 
@@ -101,6 +102,16 @@ def test_docker_cli_cp_tree_both_ways(daemon: DaemonProcess, cp_image: str, work
         assert sorted(os.listdir(os.path.join(work_dir, "dot"))) == sorted(os.listdir(out))
         cli(daemon, "cp", f"{cid}:/copied/abs", os.path.join(work_dir, "link"))
         assert os.readlink(os.path.join(work_dir, "link")) == "/etc"
+        cli(daemon, "cp", "-L", f"{cid}:/copied/rel", os.path.join(work_dir, "followed"))  # via linkTarget
+        with open(os.path.join(work_dir, "followed")) as f:
+            assert f.read() == "payload\n"
+        # a tar on stdin, and a tar to stdout
+        r = subprocess.run([DOCKER_CLI, "cp", "-", f"{cid}:/tmp"], env=daemon.docker_env(), capture_output=True,
+                           input=_tar([(_info("stdin-file", size=3), b"in\n")]), timeout=60)
+        assert r.returncode == 0, r.stderr
+        r = subprocess.run([DOCKER_CLI, "cp", f"{cid}:/tmp/stdin-file", "-"], env=daemon.docker_env(),
+                           capture_output=True, timeout=60)
+        assert r.returncode == 0 and [m.name for m in members(r.stdout)] == ["stdin-file"], r.stderr
     finally:
         daemon.docker("rm", "-f", cid)
 
