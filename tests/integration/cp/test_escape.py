@@ -167,3 +167,24 @@ def test_symlink_swap_race_never_escapes(daemon: DaemonProcess, cp_image: str, h
         host_untouched(host_marker)
     finally:
         daemon.docker("rm", "-f", cid)
+
+
+def test_stopped_container_bind_target_behind_a_symlink(daemon: DaemonProcess, cp_image: str, host_marker: str,
+                                                        work_dir: str) -> None:
+    """The container moves its bind's parent away and puts a symlink at the host marker in its place:
+    the stopped container's view mounts the bind inside the container, never on the host."""
+    bind = os.path.join(work_dir, "bind")
+    os.mkdir(bind)
+    with open(os.path.join(bind, "in-bind"), "w") as f:
+        f.write("bind\n")
+    script = f"mv /lnk /moved && mkdir -p {host_marker} && ln -s /etc/..{host_marker} /lnk"
+    cid = cli(daemon, "run", "-d", "-v", f"{bind}:/lnk/data", cp_image, "sh", "-c", script).strip()
+    try:
+        assert cli(daemon, "wait", cid).strip() == "0"
+        out = os.path.join(work_dir, "out")
+        cli(daemon, "cp", f"{cid}:/lnk/data/in-bind", out)
+        with open(out) as f:
+            assert f.read() == "bind\n"
+        host_untouched(host_marker)
+    finally:
+        daemon.docker("rm", "-f", cid)

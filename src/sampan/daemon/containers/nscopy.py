@@ -27,6 +27,7 @@ from typing import Any, BinaryIO
 
 from sampan import errdefs
 from sampan.daemon.containers import cptar, untar
+from sampan.daemon.containers.inroot import InRoot
 from sampan.linux import syscalls as sc
 from sampan.linux.safepath import secure_join
 
@@ -48,31 +49,48 @@ def _enter_running(pid: int) -> None:
 
 
 def _enter_stopped(rootfs: str, binds: list[list[Any]]) -> None:
-    """Mount the container's binds on its rootfs in a namespace of our own, then chroot. The
-    container does not run, so resolving targets by path (inside rootfs) does not race."""
+    """Mount the container's binds on its rootfs in a mount namespace of our own, then chroot.
+    Targets are opened with openat2(RESOLVE_IN_ROOT) and mounted through /proc/self/fd, so a
+    symlink swapped into a target path (say, by a container sharing a volume) cannot redirect
+    a mount; kernels without openat2 resolve them with secure_join."""
     calls = sc.Syscalls()
     calls.unshare(sc.CLONE_NEWNS)
     calls.mount(None, "/", None, sc.MS_REC | sc.MS_SLAVE)
-    for source, destination, readonly, recursive in sorted(binds, key=lambda b: b[1].count("/")):
-        try:
+    in_root = InRoot()
+    root_fd = os.open(rootfs, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        for source, destination, readonly, recursive in sorted(binds, key=lambda b: b[1].count("/")):
+            if not os.path.exists(source):
+                continue  # a bind source removed since: the container could not start either
             is_dir = os.path.isdir(source)
-        except OSError:
-            continue
-        if not os.path.exists(source):
-            continue  # a bind source removed since: the container could not start either
-        target = secure_join(rootfs, destination)
-        if is_dir:
-            os.makedirs(target, 0o755, exist_ok=True)
-        elif not os.path.lexists(target):
-            os.makedirs(os.path.dirname(target), 0o755, exist_ok=True)
-            os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o755))
-        flags = sc.MS_BIND | (sc.MS_REC if recursive else 0)
-        calls.mount(source, target, None, flags)
-        calls.mount(None, target, None, sc.MS_REC | sc.MS_PRIVATE)
-        if readonly:
-            calls.mount(None, target, None, sc.MS_BIND | sc.MS_REMOUNT | sc.MS_RDONLY)
+            flags = sc.MS_BIND | (sc.MS_REC if recursive else 0)
+            if in_root.available:
+                fd = in_root.make_target(root_fd, rootfs, destination, is_dir)
+                try:
+                    calls.mount(source, f"/proc/self/fd/{fd}", None, flags)
+                    target = os.readlink(f"/proc/self/fd/{fd}")  # remounts need a real path
+                finally:
+                    os.close(fd)
+            else:
+                target = _make_target_by_path(rootfs, destination, is_dir)
+                calls.mount(source, target, None, flags)
+            calls.mount(None, target, None, sc.MS_REC | sc.MS_PRIVATE)
+            if readonly:
+                calls.mount(None, target, None, sc.MS_BIND | sc.MS_REMOUNT | sc.MS_RDONLY)
+    finally:
+        os.close(root_fd)
     os.chroot(rootfs)
     os.chdir("/")
+
+
+def _make_target_by_path(rootfs: str, destination: str, is_dir: bool) -> str:
+    target = secure_join(rootfs, destination)
+    if is_dir:
+        os.makedirs(target, 0o755, exist_ok=True)
+    elif not os.path.lexists(target):
+        os.makedirs(os.path.dirname(target), 0o755, exist_ok=True)
+        os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o755))
+    return target
 
 
 def enter(job: dict[str, Any]) -> None:
