@@ -82,14 +82,15 @@ def test_signals_stop_kill_restart(daemon: DaemonProcess, busybox_ref: str, clea
     assert error(daemon, "POST", f"/containers/{cid}/stop?signal=NOPE") == (
         500, f"cannot stop container: {cid}: Invalid signal: NOPE")
     assert error(daemon, "POST", f"/containers/{cid}/restart?signal=NOPE")[0] == 500
-    assert daemon.request("POST", "/containers/sig/kill?signal=15")[0] == 204  # numbers and names
+    assert daemon.request("POST", "/containers/sig/kill?signal=0x")[0] == 400
+    assert daemon.request("POST", "/containers/sig/kill?signal=9")[0] == 204  # a number (PID 1 ignores TERM)
     daemon.json("POST", "/containers/sig/wait")
     assert error(daemon, "POST", "/containers/sig/kill") == (
         409, f"Cannot kill container: sig: Container {cid} is not running")
     assert daemon.request("POST", "/containers/sig/stop?signal=NOPE")[0] == 304  # not running: nothing parsed
     start = time.monotonic()
     assert daemon.request("POST", "/containers/sig/restart?t=0&signal=SIGUSR1")[0] == 204
-    assert daemon.request("POST", "/containers/sig/stop?t=1&signal=SIGUSR2")[0] == 204  # sleep ignores nothing
+    assert daemon.request("POST", "/containers/sig/stop?t=1&signal=usr2")[0] == 204  # any case, no SIG
     assert time.monotonic() - start < 10
     assert daemon.json("GET", "/containers/sig/json")[1]["State"]["ExitCode"] in (137, 140)
 
