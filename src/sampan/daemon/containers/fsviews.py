@@ -1,5 +1,7 @@
 """A container's filesystem seen from outside: `docker diff` (its rw layer against what lies
-below) and `docker export` (its whole rootfs as a tar)."""
+below), and the views the copy helper enters for `docker export` (the rootfs alone) and
+`docker cp` (a running container's own mount namespace, or a stopped one's rootfs with its
+binds: see copying.py)."""
 
 from __future__ import annotations
 
@@ -61,13 +63,6 @@ def changes(mounts: list[Mount]) -> list[dict[str, Any]]:
                 kind = ADDED
             out.append({"Path": "/" + rel, "Kind": kind})
     return sorted(out, key=lambda c: c["Path"])
-
-
-def export(rootfs: str, out: BinaryIO) -> None:
-    """The mounted rootfs as an uncompressed tar (whiteouts are not visible in a merged view)."""
-    from sampan.archive.write import write_layer
-
-    write_layer(rootfs, out)
 
 
 class ContainerFS:
