@@ -17,6 +17,7 @@ go to stderr as one JSON line {"kind": errdefs class name, "message": ...}, exit
 
 from __future__ import annotations
 
+import errno
 import importlib.machinery as machinery
 import json
 import os
@@ -160,7 +161,7 @@ def _put(job: dict[str, Any], stdin: BinaryIO) -> None:
     try:
         untar.untar(stdin, dest, options)
     except OSError as e:
-        if e.errno == 30:  # EROFS: a read-only mount the HostConfig did not tell us about
+        if e.errno == errno.EROFS:  # a read-only mount the HostConfig did not tell us about
             raise errdefs.Forbidden(f"cannot extract into {job['path']}: read-only file system") from None
         raise
 
