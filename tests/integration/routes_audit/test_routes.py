@@ -63,6 +63,8 @@ def test_list_filters_and_sizes(daemon: DaemonProcess, busybox_ref: str, clean: 
     assert ids('?all=1&filters={"name":["^/ne"]}') == [new]
     assert ids('?all=1&filters={"network":["bridge"],"is-task":["false"]}') == [new, old]
     assert ids("?limit=1") == [new]
+    assert error(daemon, "GET", "/containers/json?limit=x") == (500, 'strconv.Atoi: parsing "x": invalid syntax')
+    assert error(daemon, "POST", f"/containers/{new}/stop?t=1s") == (500, 'strconv.Atoi: parsing "1s": invalid syntax')
     query = json.dumps({"id": [old[:12]]}, separators=(",", ":"))
     _, items = daemon.json("GET", "/containers/json?all=1&size=1&filters=" + query)
     assert items[0]["SizeRw"] > 0 and items[0]["SizeRootFs"] > items[0]["SizeRw"]

@@ -109,3 +109,17 @@ def test_docker_cli_stats_no_stream(daemon: DaemonProcess, busy: str) -> None:
     short, cpu, used, _, limit, pids = r.stdout.split()
     assert short == busy[:12] and limit == "64MiB" and int(pids) >= 1 and used.endswith("B")
     assert float(cpu.rstrip("%")) > 20.0  # a busy loop on one core
+
+
+def test_stream_ends_when_the_container_is_removed(daemon: DaemonProcess, busybox_ref: str) -> None:
+    cid = _run(daemon, busybox_ref, ["sleep", "30"])
+    conn = UnixHTTPConnection(daemon.socket, timeout=10)
+    try:
+        conn.request("GET", f"/containers/{cid}/stats")
+        resp = conn.getresponse()
+        assert json.loads(resp.readline())["id"] == cid
+        assert daemon.request("DELETE", f"/containers/{cid}?force=1", timeout=60)[0] == 204
+        rest = resp.read()  # a clean end of the chunked body, not a cut connection
+        assert all(json.loads(line)["id"] == cid for line in rest.splitlines())
+    finally:
+        conn.close()

@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import AsyncIterator, Callable
 from typing import Any, BinaryIO, Protocol
 
-from sampan.errdefs import InvalidArgument, System
+from sampan.errdefs import InvalidArgument, NotFound, SampanError, System
 from sampan.server.request import Request
 from sampan.server.response import Reply, Response, StreamResponse
 from sampan.server.router import Router
@@ -92,16 +92,17 @@ def chain(current: dict[str, Any], previous: dict[str, Any]) -> dict[str, Any]:
     return current
 
 
-def _atoi(req: Request, name: str) -> int:
-    """A required integer query value, refused with Go's strconv wording as dockerd does."""
+def _atoi(req: Request, name: str, error: type[SampanError] = InvalidArgument) -> int:
+    """An integer query value, refused with Go's strconv wording as dockerd does (a 400 where
+    dockerd marks it invalid, a plain 500 where it passes strconv's error through)."""
     text = req.query_value(name)
     if not re.fullmatch(r"[+-]?[0-9]+", text):
-        raise InvalidArgument(f'strconv.Atoi: parsing "{text}": invalid syntax')
+        raise error(f'strconv.Atoi: parsing "{text}": invalid syntax')
     return int(text)
 
 
 def _timeout(req: Request) -> int | None:
-    return req.query_int("t") if req.query_value("t").strip() else None
+    return _atoi(req, "t", System) if req.query_value("t") else None
 
 
 def add_routes(router: Router, backend: ContainerBackend) -> None:
@@ -112,7 +113,7 @@ def add_routes(router: Router, backend: ContainerBackend) -> None:
         return Response.json(_wire(result), status=201)
 
     async def list_(req: Request) -> Reply:
-        limit = req.query_int("limit", -1) if req.has_query("limit") else -1
+        limit = _atoi(req, "limit", System) if req.query_value("limit") else -1
         if req.query_bool("latest"):
             limit = 1
         items = await asyncio.to_thread(
@@ -191,7 +192,10 @@ def add_routes(router: Router, backend: ContainerBackend) -> None:
             while True:
                 due += STATS_INTERVAL
                 await asyncio.sleep(max(0.0, due - loop.time()))
-                current = chain(await asyncio.to_thread(backend.stats, ref), previous)
+                try:
+                    current = chain(await asyncio.to_thread(backend.stats, ref), previous)
+                except NotFound:
+                    return  # removed: the stream ends, as dockerd's
                 yield json.dumps(current).encode() + b"\n"
                 previous = current
 
