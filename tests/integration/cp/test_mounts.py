@@ -131,3 +131,20 @@ def test_put_errors(daemon: DaemonProcess, cp_image: str) -> None:
         assert cli(daemon, "exec", cid, "cat", "/tmp/gz", "/tmp/bz", "/tmp/xz") == "gzbzxz"
     finally:
         daemon.docker("rm", "-f", cid)
+
+
+def test_paused_container(daemon: DaemonProcess, cp_image: str, work_dir: str) -> None:
+    """Copies go on while the container's processes are frozen (the helper is not in its cgroup)."""
+    cid = cli(daemon, "run", "-d", "--tmpfs", "/scratch", cp_image, "sleep", "1000").strip()
+    try:
+        cli(daemon, "pause", cid)
+        src = os.path.join(work_dir, "f")
+        with open(src, "w") as f:
+            f.write("while paused\n")
+        cli(daemon, "cp", src, f"{cid}:/scratch/f")
+        cli(daemon, "cp", f"{cid}:/scratch/f", os.path.join(work_dir, "back"))
+        with open(os.path.join(work_dir, "back")) as f:
+            assert f.read() == "while paused\n"
+        cli(daemon, "unpause", cid)
+    finally:
+        daemon.docker("rm", "-f", cid)
