@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import time
 from typing import Any
 
@@ -85,6 +86,7 @@ def test_signals_stop_kill_restart(daemon: DaemonProcess, busybox_ref: str, clea
         500, f"cannot stop container: {cid}: Invalid signal: NOPE")
     assert error(daemon, "POST", f"/containers/{cid}/restart?signal=NOPE")[0] == 500
     assert daemon.request("POST", "/containers/sig/kill?signal=0x")[0] == 400
+    assert daemon.request("POST", "/containers/sig/kill?signal=RTMIN%2B3")[0] == 204  # Docker's RT names
     assert daemon.request("POST", "/containers/sig/kill?signal=9")[0] == 204  # a number (PID 1 ignores TERM)
     daemon.json("POST", "/containers/sig/wait")
     assert error(daemon, "POST", "/containers/sig/kill") == (
@@ -166,3 +168,13 @@ def test_unsupported_host_config(daemon: DaemonProcess, busybox_ref: str, clean:
     cid = daemon.json("POST", "/containers/create", body)[1]["Id"]
     assert error(daemon, "POST", f"/containers/{cid}/start") == (
         400, 'could not select device driver "" with capabilities: [[gpu]]')
+
+
+def test_stop_with_a_realtime_stop_signal(daemon: DaemonProcess, busybox_ref: str, clean: None) -> None:
+    rtmin3 = str(int(signal.SIGRTMIN) + 3)
+    cid = run(daemon, busybox_ref, ["sh", "-c", f"trap 'exit 7' {rtmin3}; while :; do sleep 0.1; done"],
+              StopSignal="SIGRTMIN+3")
+    start = time.monotonic()
+    assert daemon.request("POST", f"/containers/{cid}/stop?t=10")[0] == 204
+    assert time.monotonic() - start < 5
+    assert daemon.json("GET", f"/containers/{cid}/json")[1]["State"]["ExitCode"] == 7

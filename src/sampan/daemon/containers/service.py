@@ -15,7 +15,7 @@ from typing import Any, BinaryIO, Protocol
 
 from sampan import errdefs
 from sampan.api.containers import CreateResponse, PruneReport
-from sampan.daemon.containers import files, health, layers, merge, names, restart, unsupported, views
+from sampan.daemon.containers import files, health, layers, merge, names, restart, signals, unsupported, views
 from sampan.daemon.containers import state as st
 from sampan.daemon.containers.execs import ExecService
 from sampan.daemon.containers.filters import PRUNE_FILTERS, PS_FILTERS
@@ -167,23 +167,24 @@ class ContainerService:
     def stop(self, ref: str, timeout: int | None = None, signal: str | None = None) -> None:
         rec = self.store.get(ref)
         if signal and st.is_active(rec.state.status):  # dockerd parses it only for a running container
-            _check_signal(signal, f"cannot stop container: {ref}: ")
-        self.lifecycle.stop(rec, timeout, signal)
+            _check_signal(signals.normalize(signal), f"cannot stop container: {ref}: ")
+        self.lifecycle.stop(rec, timeout, signals.stop_signal(signal, rec.config))
 
     def kill(self, ref: str, signal: str = "SIGKILL") -> None:
         """As dockerd: the signal is checked first, and every error names the container as asked."""
+        signal = signals.normalize(signal or "SIGKILL")
         try:
-            parse_signal(signal or "SIGKILL")
-            self.lifecycle.kill(self.store.get(ref), signal or "SIGKILL")
+            parse_signal(signal)
+            self.lifecycle.kill(self.store.get(ref), signal)
         except errdefs.SampanError as exc:
             raise type(exc)(f"Cannot kill container: {ref}: {exc}") from None
 
     def restart(self, ref: str, timeout: int | None = None, signal: str | None = None) -> None:
         rec = self.store.get(ref)
         if signal and st.is_active(rec.state.status):
-            _check_signal(signal, f"Cannot restart container {ref}: ")
+            _check_signal(signals.normalize(signal), f"Cannot restart container {ref}: ")
         try:
-            self.lifecycle.stop(rec, timeout, signal)
+            self.lifecycle.stop(rec, timeout, signals.stop_signal(signal, rec.config))
         except errdefs.NotModified:
             pass
         self.restarts.reset(rec)
