@@ -178,3 +178,5 @@ def test_stop_with_a_realtime_stop_signal(daemon: DaemonProcess, busybox_ref: st
     assert daemon.request("POST", f"/containers/{cid}/stop?t=10")[0] == 204
     assert time.monotonic() - start < 5
     assert daemon.json("GET", f"/containers/{cid}/json")[1]["State"]["ExitCode"] == 7
+    assert error(daemon, "POST", "/containers/create", {"Image": busybox_ref, "StopSignal": "SIGNOPE"}) == (
+        400, "Invalid signal: SIGNOPE")

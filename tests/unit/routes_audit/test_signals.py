@@ -6,7 +6,8 @@ import signal
 
 import pytest
 
-from sampan.daemon.containers.signals import normalize, stop_signal
+from sampan.daemon.containers.signals import check_stop_signal, normalize, stop_signal
+from sampan.errdefs import InvalidArgument
 
 
 @pytest.mark.parametrize(("text", "want"), [
@@ -21,3 +22,10 @@ def test_stop_signal_falls_back_to_the_containers() -> None:
     assert stop_signal("", {"StopSignal": "SIGRTMIN+1"}) == str(int(signal.SIGRTMIN) + 1)
     assert stop_signal("USR1", {"StopSignal": "SIGQUIT"}) == "USR1"
     assert stop_signal(None, {}) is None
+
+
+def test_a_bad_stop_signal_is_refused() -> None:
+    check_stop_signal({"StopSignal": "SIGRTMIN+2"})
+    check_stop_signal({})
+    with pytest.raises(InvalidArgument, match="Invalid signal: SIGNOPE"):
+        check_stop_signal({"StopSignal": "SIGNOPE"})

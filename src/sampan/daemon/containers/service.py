@@ -96,6 +96,7 @@ class ContainerService:
         self.settings.runtime_for(str(host_config.get("Runtime") or ""))
         validate_host_config(host_config)
         warnings = unsupported.check_create(host_config)
+        signals.check_stop_signal(config)
         validate_config(config, host_config)
         health.validate(config)
         host_config = apply_host_defaults(host_config)

@@ -24,3 +24,11 @@ def normalize(text: str) -> str:
 def stop_signal(asked: str | None, config: dict[str, object]) -> str | None:
     """The signal a stop sends: the one asked for, else the container's StopSignal (None: SIGTERM)."""
     return normalize(asked or str(config.get("StopSignal") or "")) or None
+
+
+def check_stop_signal(config: dict[str, object]) -> None:
+    """dockerd refuses a container whose StopSignal it cannot parse (400 `Invalid signal: X`)."""
+    from sampan.shim.protocol import parse_signal
+
+    if config.get("StopSignal"):
+        parse_signal(normalize(str(config["StopSignal"])))
