@@ -64,6 +64,8 @@ def test_path_stat_resolves_links_inside_the_root(tmp_path: object) -> None:
     up = cptar.path_stat("/up", root)
     assert up["linkTarget"] == "/" and up["mode"] & (1 << 27)
     assert cptar.path_stat("/link", root)["linkTarget"] == "/etc"
+    os.symlink(".hidden/x", os.path.join(root, "dotlink"))
+    assert cptar.path_stat("/dotlink", root)["linkTarget"] == "/.hidden/x"  # resolved as far as it goes
     assert cptar.path_stat("/link/", root)["mode"] & (1 << 31)  # a trailing slash follows it
     with pytest.raises(FileNotFoundError):
         cptar.path_stat("/nope", root)

@@ -71,9 +71,8 @@ def path_stat(path: str, root: str = "/") -> dict[str, Any]:
     st = os.lstat(_host(root, abs_path))
     target = ""
     if stat.S_ISLNK(st.st_mode):
-        resolved = secure_join(root, abs_path)
-        target = "/" + os.path.relpath(resolved, os.path.abspath(root)).removeprefix(".")
-        target = posixpath.normpath(target)
+        rel = os.path.relpath(secure_join(root, abs_path), os.path.abspath(root))
+        target = "/" if rel == "." else "/" + rel
     return {"name": go_base(abs_path), "size": st.st_size, "mode": go_mode(st.st_mode),
             "mtime": rfc3339nano(st.st_mtime_ns), "linkTarget": target}
 
