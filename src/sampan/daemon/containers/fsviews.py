@@ -105,7 +105,8 @@ class ContainerFS:
 
         common = dict(volumes=_volumes(rec), readonly_rootfs=bool(rec.host_config.get("ReadonlyRootfs")),
                       user=str(rec.config.get("User") or ""))
-        if rec.state.status in (st.RUNNING, st.PAUSED) and rec.state.pid:
+        running = rec.state.status in (st.RUNNING, st.PAUSED) and rec.state.pid
+        if running and os.path.exists(f"/proc/{rec.state.pid}/ns/mnt"):  # not exited meanwhile
             yield copying.FSView(pid=rec.state.pid, **common)  # type: ignore[arg-type]
             return
         with self._rootfs(rec) as rootfs:

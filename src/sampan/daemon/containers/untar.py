@@ -25,8 +25,6 @@ from sampan.errdefs import InvalidArgument, System
 
 _FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 _CHUNK = 1 << 20
-_KINDS = (tarfile.REGTYPE, tarfile.AREGTYPE, tarfile.CONTTYPE, tarfile.DIRTYPE, tarfile.LNKTYPE, tarfile.SYMTYPE,
-          tarfile.CHRTYPE, tarfile.BLKTYPE, tarfile.FIFOTYPE, *tarfile.GNU_TYPES)
 
 
 class UntarOptions(NamedTuple):
@@ -77,7 +75,7 @@ class Untar:
         parent = posixpath.dirname(path) if rel else self.dest
         if rel and not os.path.lexists(parent):
             os.makedirs(parent, 0o755, exist_ok=True)
-        if member.type not in _KINDS or member.type in (tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK):
+        if not (member.isreg() or member.isdir() or member.islnk() or member.issym() or member.isdev()):
             return  # volume labels and the like: no file
         is_dir = member.isdir()
         try:
