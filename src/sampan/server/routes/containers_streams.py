@@ -50,6 +50,27 @@ def _stream_type(req: Request, tty: bool) -> str:
     return RAW_STREAM if tty or req.version_before("1.42") else MULTIPLEXED_STREAM
 
 
+Delivery = tuple[socket.socket | None, BaseException | None]
+
+
+def attach_delivery() -> tuple[asyncio.Future[Delivery], AttachCallback]:
+    """A future for the attach socket, and the callback (from any thread) that settles it; a
+    socket delivered once the future is settled is closed."""
+    loop = asyncio.get_running_loop()
+    ready: asyncio.Future[Delivery] = loop.create_future()
+
+    def callback(sock: socket.socket | None, exc: BaseException | None) -> None:
+        def settle() -> None:
+            if ready.done():
+                if sock is not None:
+                    sock.close()
+            else:
+                ready.set_result((sock, exc))
+        loop.call_soon_threadsafe(settle)
+
+    return ready, callback
+
+
 def detach_sequence(req: Request, tty: bool, stdin: bool) -> bytes:
     """The keys that end an attach (dockerd scans a tty's input only; ctrl-p,ctrl-q by default)."""
     from sampan.daemon.containers.execs import parse_detach_keys  # a pure parser, shared with exec
@@ -148,7 +169,8 @@ async def thread_stream(produce: Callable[[BinaryIO], None]) -> AsyncIterator[by
                 queue.get_nowait()
 
 
-def _close_delivered(fut: asyncio.Future[tuple[socket.socket | None, BaseException | None]]) -> None:
+def close_delivered(fut: asyncio.Future[Delivery]) -> None:
+    """A socket delivered to an attach that will not use it (or has finished with it) is closed."""
     sock, _ = fut.result()
     if sock is not None:
         sock.close()
@@ -170,18 +192,7 @@ async def _replay(backend: StreamBackend, ref: str, writer: asyncio.StreamWriter
 def add_routes(router: Router, backend: StreamBackend) -> None:
     async def attach(req: Request) -> Reply:
         stdin, stdout, stderr = req.query_bool("stdin"), req.query_bool("stdout"), req.query_bool("stderr")
-        loop = asyncio.get_running_loop()
-        ready: asyncio.Future[tuple[socket.socket | None, BaseException | None]] = loop.create_future()
-
-        def callback(sock: socket.socket | None, exc: BaseException | None) -> None:
-            def settle() -> None:
-                if ready.done():
-                    if sock is not None:
-                        sock.close()
-                else:
-                    ready.set_result((sock, exc))
-            loop.call_soon_threadsafe(settle)
-
+        ready, callback = attach_delivery()
         detach_sequence(req, True, True)  # bad keys are a 400 before anything is attached
         tty = await asyncio.to_thread(backend.attach, req.params["id"], stdin=stdin, stdout=stdout,
                                       stderr=stderr, callback=callback)
@@ -192,7 +203,7 @@ def add_routes(router: Router, backend: StreamBackend) -> None:
             if replay:  # `logs=1`: what the container wrote before, from its log file
                 await _replay(backend, req.params["id"], writer, stdout, stderr)
             if not req.query_bool("stream"):  # false unless asked, as dockerd
-                ready.add_done_callback(_close_delivered)
+                ready.add_done_callback(close_delivered)
                 return
             sock, exc = await ready
             if exc is not None:

@@ -17,13 +17,16 @@ from sampan.api import stdcopy
 from sampan.server.request import Request
 from sampan.server.response import RAW_STREAM, HijackResponse, Reply
 from sampan.server.router import Router
-from sampan.server.routes.containers_streams import StreamBackend, detach_sequence
+from sampan.server.routes.containers_streams import (
+    StreamBackend,
+    attach_delivery,
+    close_delivered,
+    detach_sequence,
+)
 from sampan.server.routes.execs import DetachScanner
 from sampan.server.websocket import WebSocket, accept_key, check_handshake
 
 log = logging.getLogger(__name__)
-
-Delivery = tuple[socket.socket | None, BaseException | None]
 
 
 class _Unframer:
@@ -98,18 +101,7 @@ def add_routes(router: Router, backend: StreamBackend) -> None:
         else:
             stdin, stdout, stderr = req.query_bool("stdin"), req.query_bool("stdout"), req.query_bool("stderr")
         binary = not req.version_before("1.28")
-        loop = asyncio.get_running_loop()
-        ready: asyncio.Future[Delivery] = loop.create_future()
-
-        def callback(sock: socket.socket | None, exc: BaseException | None) -> None:
-            def settle() -> None:
-                if ready.done():
-                    if sock is not None:
-                        sock.close()
-                else:
-                    ready.set_result((sock, exc))
-            loop.call_soon_threadsafe(settle)
-
+        ready, callback = attach_delivery()
         detach_sequence(req, True, True)  # bad keys are a 400 before anything is attached
         tty = await asyncio.to_thread(backend.attach, ref, stdin=stdin, stdout=stdout, stderr=stderr,
                                       callback=callback)
@@ -128,17 +120,10 @@ def add_routes(router: Router, backend: StreamBackend) -> None:
                 if sock is not None:
                     await _bridge(ws, sock, stdin, tty, binary, detach)
             finally:
-                ready.add_done_callback(_close_unused)
+                ready.add_done_callback(close_delivered)
                 await ws.close()
 
         return HijackResponse(handler, content_type=RAW_STREAM, headers={"Sec-WebSocket-Accept": accept_key(key)})
 
     router.get("/containers/{id}/attach/ws", attach_ws)
 
-
-def _close_unused(fut: asyncio.Future[Delivery]) -> None:
-    """A socket delivered after the client left (or never used) is closed."""
-    sock, _ = fut.result()
-    if sock is not None and sock.fileno() >= 0:
-        with contextlib.suppress(OSError):
-            sock.close()
