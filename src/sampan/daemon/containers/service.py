@@ -28,6 +28,7 @@ from sampan.daemon.containers.logs import LogCursor, LogOptions, parse_since, pa
 from sampan.daemon.containers.platform_match import check_platform
 from sampan.daemon.containers.record import ContainerRecord, State
 from sampan.daemon.containers.settings import ContainerSettings
+from sampan.daemon.containers.sizes import layers_below
 from sampan.daemon.containers.store import ContainerStore
 from sampan.daemon.events import CONTAINER, EventBus, container_event, prune_event
 from sampan.shim.protocol import parse_signal
@@ -168,7 +169,7 @@ class ContainerService:
     def stop(self, ref: str, timeout: int | None = None, signal: str | None = None) -> None:
         rec = self.store.get(ref)
         if signal and st.is_active(rec.state.status):  # dockerd parses it only for a running container
-            _check_signal(signals.normalize(signal), f"cannot stop container: {ref}: ")
+            signals.check_for_stop(signal, f"cannot stop container: {ref}: ")
         self.lifecycle.stop(rec, timeout, signals.stop_signal(signal, rec.config))
 
     def kill(self, ref: str, signal: str = "SIGKILL") -> None:
@@ -183,7 +184,7 @@ class ContainerService:
     def restart(self, ref: str, timeout: int | None = None, signal: str | None = None) -> None:
         rec = self.store.get(ref)
         if signal and st.is_active(rec.state.status):
-            _check_signal(signals.normalize(signal), f"Cannot restart container {ref}: ")
+            signals.check_for_stop(signal, f"Cannot restart container {ref}: ")
         try:
             self.lifecycle.stop(rec, timeout, signals.stop_signal(signal, rec.config))
         except errdefs.NotModified:
@@ -392,21 +393,8 @@ class ContainerService:
             return dict(view(rec, None))
         rw = self._size_rw(rec)
         out = dict(view(rec, rw))
-        out["SizeRootFs"] = rw + self._size_below(rec)
+        out["SizeRootFs"] = rw + layers_below(self.snapshots, rec.id)
         return out
-
-    def _size_below(self, rec: ContainerRecord) -> int:
-        """The init layer and the image's layers under the container's rw layer."""
-        parents = {info.name: info.parent for info in self.snapshots.walk()}
-        total, key, seen = 0, parents.get(rec.id), set()
-        while key and key not in seen:
-            seen.add(key)
-            try:
-                total += int(self.snapshots.usage(key))
-            except Exception:
-                break
-            key = parents.get(key)
-        return total
 
     def _image_id(self, name: str) -> str | None:
         try:
@@ -452,14 +440,6 @@ class ContainerService:
     def close(self) -> None:
         """Leave the shims running (live restore); only the daemon's threads go."""
         self.health.close()
-
-
-def _check_signal(signal: str, context: str) -> None:
-    """dockerd wraps a bad stop/restart signal into a 500 naming the container."""
-    try:
-        parse_signal(signal)
-    except errdefs.InvalidArgument as exc:
-        raise errdefs.System(context + str(exc)) from None
 
 
 def _new_id() -> str:

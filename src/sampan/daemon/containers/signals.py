@@ -32,3 +32,14 @@ def check_stop_signal(config: dict[str, object]) -> None:
 
     if config.get("StopSignal"):
         parse_signal(normalize(str(config["StopSignal"])))
+
+
+def check_for_stop(signal: str, context: str) -> None:
+    """dockerd wraps a bad stop/restart signal into a 500 naming the container (`context`)."""
+    from sampan.errdefs import InvalidArgument, System
+    from sampan.shim.protocol import parse_signal
+
+    try:
+        parse_signal(normalize(signal))
+    except InvalidArgument as exc:
+        raise System(context + str(exc)) from None
