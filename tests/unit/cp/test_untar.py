@@ -112,6 +112,13 @@ def test_compressed_bodies(dest: str, pack: object) -> None:
     assert os.path.exists(os.path.join(dest, "f"))
 
 
+def test_an_empty_body_extracts_nothing_and_garbage_is_refused(dest: str) -> None:
+    untar(io.BytesIO(b""), dest, UntarOptions())  # dockerd's Untar: no entries, no error
+    assert os.listdir(dest) == []
+    with pytest.raises(InvalidArgument, match="invalid tar stream"):
+        untar(io.BytesIO(b"not a tar at all" * 64), dest, UntarOptions())
+
+
 def test_helper_errors_come_back_as_their_kinds() -> None:
     err = copying._error(b'noise\n{"kind": "NotFound", "message": "Could not find the file /x in container c"}\n', 1)
     assert isinstance(err, NotFound) and str(err) == "Could not find the file /x in container c"

@@ -61,6 +61,9 @@ class Untar:
             with tarfile.open(fileobj=stream, mode="r|*") as tf:
                 for member in tf:
                     self.entry(member, tf)
+        except tarfile.ReadError as e:
+            if str(e) != "empty file":  # an empty body extracts nothing, as dockerd's Untar
+                raise InvalidArgument(f"invalid tar stream: {e}") from None
         except (tarfile.TarError, EOFError, gzip.BadGzipFile, lzma.LZMAError) as e:
             raise InvalidArgument(f"invalid tar stream: {e}") from None
         for path, member in reversed(self.dirs):  # contents first changed their times
