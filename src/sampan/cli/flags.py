@@ -167,23 +167,28 @@ def parse_args(spec: Spec, path: str, argv: list[str]) -> Parsed:
 
 
 def check_arg_count(spec: Spec, path: str, args: list[str]) -> None:
-    """Docker's "requires at least/exactly/at most N argument(s)" errors (exit 1)."""
+    """docker 28's argument-count errors (exit 1): "'docker stop' requires at least 1 argument"."""
     n, lo, hi = len(args), spec.min_args, spec.max_args
     if lo <= n and (hi is None or n <= hi):
         return
 
-    def plural(k: int) -> str:
-        return "argument" if k == 1 else "arguments"
+    def count(k: int) -> str:
+        return f"{k} argument" if k == 1 else f"{k} arguments"
 
-    if hi is not None and lo == hi:
-        what = f"exactly {lo} {plural(lo)}"
-    elif n < lo:
-        what = f"at least {lo} {plural(lo)}"
+    hint = "Run"
+    if hi == 0:
+        what = "accepts no arguments"
+    elif hi is not None and lo == hi:
+        what = f"requires {count(lo)}"
+    elif hi is not None and lo > 0:
+        what = f"requires at least {lo} and at most {count(hi)}"
+    elif hi is None:
+        what, hint = f"requires at least {count(lo)}", "See"
     else:
-        what = f"at most {hi} {plural(hi or 0)}"
+        what = f"requires at most {count(hi)}"
     raise StatusError(
-        f'"{PROG} {path}" requires {what}.\nSee \'{PROG} {path} --help\'.\n\n'
-        f"Usage:  {PROG} {path} {spec.usage}\n\n{spec.short}", 1
+        f"{PROG}: '{PROG} {path}' {what}\n\nUsage:  {PROG} {path} {spec.usage}\n\n"
+        f"{hint} '{PROG} {path} --help' for more information", 1
     )
 
 

@@ -263,7 +263,7 @@ def test_grammar_help_and_errors(daemon: FakeDaemon) -> None:
     r = sampan("images", "--bogus")
     assert (r.status, r.err) == (125, "unknown flag: --bogus\nSee 'sampan images --help'.\n")
     r = sampan("image", "inspect")
-    assert r.status == 1 and r.err.startswith('"sampan image inspect" requires at least 1 argument.')
+    assert r.status == 1 and r.err.startswith("sampan: 'sampan image inspect' requires at least 1 argument\n")
     r = sampan("--help")
     assert r.status == 0 and "Usage:  sampan [OPTIONS] COMMAND" in r.out and "  pull " in r.out
     assert sampan().out == r.out

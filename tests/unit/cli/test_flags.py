@@ -69,18 +69,26 @@ def test_help_flag() -> None:
     assert parse_args(SPEC, "images", ["-h"]).help
 
 
-def test_arg_counts() -> None:
+def test_arg_counts_are_worded_as_docker_28() -> None:
     check_arg_count(SPEC, "images", ["x"])
     with pytest.raises(StatusError) as info:
         check_arg_count(SPEC, "images", ["x", "y"])
     assert info.value.status == 1
-    assert info.value.message.startswith('"sampan images" requires at most 1 argument.')
+    assert info.value.message == ("sampan: 'sampan images' requires at most 1 argument\n\n"
+                                  f"Usage:  sampan images {SPEC.usage}\n\n"
+                                  "Run 'sampan images --help' for more information")
     exact = Spec("SRC DST", "Tag", [], lambda c, o: 0, min_args=2, max_args=2)
-    with pytest.raises(StatusError, match="requires exactly 2 arguments"):
+    with pytest.raises(StatusError, match=r"^sampan: 'sampan tag' requires 2 arguments\n"):
         check_arg_count(exact, "tag", ["a"])
     least = Spec("IMAGE...", "Rm", [], lambda c, o: 0, min_args=1)
-    with pytest.raises(StatusError, match=r"requires at least 1 argument\.\nSee 'sampan rmi --help'"):
+    with pytest.raises(StatusError, match=r"requires at least 1 argument\n\n.*\n\nSee 'sampan rmi --help' for more"):
         check_arg_count(least, "rmi", [])
+    ranged = Spec("C [P]", "Port", [], lambda c, o: 0, min_args=1, max_args=2)
+    with pytest.raises(StatusError, match="requires at least 1 and at most 2 arguments\n"):
+        check_arg_count(ranged, "port", [])
+    none = Spec("[OPTIONS]", "Prune", [], lambda c, o: 0, max_args=0)
+    with pytest.raises(StatusError, match=r"^sampan: 'sampan container prune' accepts no arguments\n"):
+        check_arg_count(none, "container prune", ["x"])
 
 
 def test_filters() -> None:
