@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import base64
 import json
-import socket
 
 from sampan import errdefs
-from sampan.client.api import USER_AGENT, APIClient, encode_query, quote
-from sampan.client.errors import ConnectionFailed
+from sampan.client.api import APIClient, quote
 
 TYPE_CHECKING = False  # typing costs the CLI ~5 ms of imports; names below are for annotations
 if TYPE_CHECKING:
-    import http.client
     from collections.abc import Iterable
     from typing import Any
 
@@ -57,11 +54,11 @@ def disk_usage(client: APIClient) -> dict[str, Any]:
 
 def stats(client: APIClient, container: str, *, stream: bool) -> Response:
     """GET /containers/{id}/stats: one JSON document per line (one in all without `stream`)."""
-    return client._send("GET", _path(container, "stats"), {"stream": stream})
+    return client.send("GET", _path(container, "stats"), {"stream": stream})
 
 
 def export(client: APIClient, container: str) -> Response:
-    return client._send("GET", _path(container, "export"))
+    return client.send("GET", _path(container, "export"))
 
 
 def decode_stat(header: str) -> dict[str, Any]:
@@ -74,14 +71,14 @@ def decode_stat(header: str) -> dict[str, Any]:
 
 def stat_path(client: APIClient, container: str, path: str) -> dict[str, Any]:
     """HEAD /containers/{id}/archive: the PathStat of `path` (errors are the daemon's)."""
-    resp = client._send("HEAD", _path(container, "archive"), {"path": path})
+    resp = client.send("HEAD", _path(container, "archive"), {"path": path})
     resp.read()
     return decode_stat(resp.headers.get(STAT_HEADER, ""))
 
 
 def get_archive(client: APIClient, container: str, path: str) -> tuple[Response, dict[str, Any]]:
     """GET /containers/{id}/archive: the tar stream and the PathStat of its source."""
-    resp = client._send("GET", _path(container, "archive"), {"path": path})
+    resp = client.send("GET", _path(container, "archive"), {"path": path})
     return resp, decode_stat(resp.headers.get(STAT_HEADER, ""))
 
 
@@ -89,37 +86,4 @@ def put_archive(client: APIClient, container: str, path: str, chunks: Iterable[b
                 copy_uid_gid: bool = False) -> None:
     """PUT /containers/{id}/archive with a chunked body taken from `chunks` as they come."""
     params = {"path": path, "noOverwriteDirNonDir": "true", "copyUIDGID": "true" if copy_uid_gid else None}
-    target = f"/v{client.api_version}{_path(container, 'archive')}?{encode_query(params)}"
-    conn = _connect(client)
-    try:
-        conn.request("PUT", target, body=iter(chunks), encode_chunked=True,
-                     headers={"Content-Type": "application/x-tar", "User-Agent": USER_AGENT,
-                              "Transfer-Encoding": "chunked"})
-        resp = conn.getresponse()
-        body = resp.read()
-        if resp.status >= 400:
-            raise client._error(resp.status, body)
-    finally:
-        conn.close()
-
-
-def _connect(client: APIClient) -> http.client.HTTPConnection:
-    """An http.client connection to the daemon (unix or TCP); only uploads pay for its import."""
-    import http.client
-
-    address = client.address
-    if not address.path:
-        return http.client.HTTPConnection(address.host, address.port)
-
-    class UnixConnection(http.client.HTTPConnection):
-        def connect(self) -> None:
-            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            try:
-                sock.connect(address.path)
-            except OSError as e:
-                sock.close()
-                raise ConnectionFailed(f"Cannot connect to the Docker daemon at {address.url}. "
-                                       "Is the docker daemon running?", address.url) from e
-            self.sock = sock
-
-    return UnixConnection("localhost")
+    client.upload("PUT", _path(container, "archive"), params, chunks).read()

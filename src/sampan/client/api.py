@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from sampan import errdefs
 from sampan.client.errors import ProtocolError
@@ -110,7 +110,7 @@ class APIClient:
         self.server_headers = resp.headers
         server = resp.headers.get("api-version", "")
         if resp.status >= 400 and not server:
-            raise self._error(resp.status, body)
+            raise self.error(resp.status, body)
         if not server:
             return MIN_API_VERSION
         return min(server, MAX_API_VERSION, key=version_tuple)
@@ -120,16 +120,26 @@ class APIClient:
         prefix = f"/v{self.api_version}" if versioned else ""
         return prefix + path + ("?" + query if query else "")
 
-    def _send(self, method: str, path: str, params: dict[str, Any] | None = None,
+    def send(self, method: str, path: str, params: dict[str, Any] | None = None,
               body: Any = None, headers: dict[str, str] | None = None) -> Response:
         data, hdrs = _encode_body(body, headers)
         resp = self._conn.request(method, self._target(path, params), data, hdrs)
         if resp.status >= 400:
-            raise self._error(resp.status, resp.read())
+            raise self.error(resp.status, resp.read())
+        return resp
+
+    def upload(self, method: str, path: str, params: dict[str, Any] | None, chunks: Iterable[bytes],
+               content_type: str = "application/x-tar") -> Response:
+        """Send a body produced piece by piece (chunked), e.g. a tar for PUT .../archive."""
+        headers = {"User-Agent": USER_AGENT, "Content-Type": content_type}
+        resp = self._conn.request(method, self._target(path, params), iter(chunks), headers)
+        if resp.status >= 400:
+            raise self.error(resp.status, resp.read())
         return resp
 
     @staticmethod
-    def _error(status: int, body: bytes) -> errdefs.SampanError:
+    def error(status: int, body: bytes) -> errdefs.SampanError:
+        """The errdefs kind of an error answer, with the daemon's message."""
         message = body.decode("utf-8", "replace").strip()
         try:
             decoded = json.loads(body)
@@ -144,7 +154,7 @@ class APIClient:
     def request_json(self, method: str, path: str, params: dict[str, Any] | None = None,
                      body: Any = None, headers: dict[str, str] | None = None) -> Any:
         """Call an endpoint and decode its JSON answer (None for an empty body)."""
-        raw = self._send(method, path, params, body, headers).read()
+        raw = self.send(method, path, params, body, headers).read()
         if not raw.strip():
             return None
         try:
@@ -155,7 +165,7 @@ class APIClient:
     def stream_json(self, method: str, path: str, params: dict[str, Any] | None = None,
                     body: Any = None, headers: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:
         """Decoded JSON objects of a streamed answer, one per line, as they arrive."""
-        resp = self._send(method, path, params, body, headers)
+        resp = self.send(method, path, params, body, headers)
         try:
             for line in resp.iter_lines():
                 if not line.strip():
@@ -173,7 +183,7 @@ class APIClient:
         data, hdrs = _encode_body(body, headers)
         resp, stream = self._conn.hijack(method, self._target(path, params), data, hdrs)
         if stream is None:
-            raise self._error(resp.status, resp.read())
+            raise self.error(resp.status, resp.read())
         return stream
 
     # -- system ---------------------------------------------------------------------------
@@ -183,7 +193,7 @@ class APIClient:
         resp = self._conn.request("GET", "/_ping", headers={"User-Agent": USER_AGENT})
         body = resp.read()
         if resp.status >= 400:
-            raise self._error(resp.status, body)
+            raise self.error(resp.status, body)
         self.server_headers = resp.headers
         return resp.headers
 
@@ -241,7 +251,7 @@ class APIClient:
 
     def wait_response(self, container: str, condition: str = "not-running") -> Response:
         """The wait call sent now and read later (run waits before it starts the container)."""
-        return self._send("POST", f"/containers/{quote(container)}/wait", {"condition": condition})
+        return self.send("POST", f"/containers/{quote(container)}/wait", {"condition": condition})
 
     def attach(self, container: str, *, stdin: bool = False, stdout: bool = True, stderr: bool = True,
                stream: bool = True, logs: bool = False, detach_keys: str | None = None) -> Hijacked:
@@ -256,7 +266,7 @@ class APIClient:
         """GET /containers/{id}/logs: a response whose body streams (stdcopy frames unless a TTY)."""
         params = {"stdout": stdout, "stderr": stderr, "follow": follow or None, "since": since or None,
                   "until": until or None, "timestamps": timestamps or None, "tail": tail}
-        return self._send("GET", f"/containers/{quote(container)}/logs", params)
+        return self.send("GET", f"/containers/{quote(container)}/logs", params)
 
     def stop(self, container: str, *, timeout: int | None = None, signal: str | None = None) -> None:
         params = {"t": timeout, "signal": signal or None}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from sampan.client.errors import ConnectionFailed, InvalidHost, ProtocolError
 
@@ -210,6 +210,17 @@ class Connection:
             self._sock.close()
             self._sock = None
 
+    def _send_chunks(self, chunks: Iterable[bytes]) -> None:
+        """Chunked transfer coding; a server that answers early (an error) and closes ends it."""
+        assert self._sock is not None
+        try:
+            for chunk in chunks:
+                if chunk:
+                    self._sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            self._sock.sendall(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # its answer, already sent, is read next
+
     def hijack(self, method: str, target: str, body: bytes | None = None,
                headers: dict[str, str] | None = None) -> tuple[Response, Hijacked | None]:
         """Send an upgrade request; on 101 (or 200) the socket leaves this connection for a Hijacked.
@@ -226,10 +237,14 @@ class Connection:
         self._busy = False
         return resp, Hijacked(sock, rfile, resp)
 
-    def request(self, method: str, target: str, body: bytes | None = None,
+    def request(self, method: str, target: str, body: bytes | Iterable[bytes] | None = None,
                 headers: dict[str, str] | None = None) -> Response:
-        """Send a request and read the status line and headers; retries once on a stale connection."""
-        if self._busy:
+        """Send a request and read the status line and headers; retries once on a stale connection.
+
+        A body given as an iterable of byte strings is sent chunked as it is produced (an upload
+        never sits in memory); it can be sent only once, so it always gets a fresh connection.
+        """
+        if self._busy or (body is not None and not isinstance(body, bytes)):
             self.close()
         reused = self._sock is not None
         try:
@@ -243,7 +258,7 @@ class Connection:
             self.close()
             return self._exchange(method, target, body, headers or {})
 
-    def _exchange(self, method: str, target: str, body: bytes | None,
+    def _exchange(self, method: str, target: str, body: bytes | Iterable[bytes] | None,
                   headers: dict[str, str]) -> Response:
         if self._sock is None:
             self._connect()
@@ -251,11 +266,18 @@ class Connection:
         lines = [f"{method} {target} HTTP/1.1", f"Host: {self.address.http_host}"]
         for k, v in headers.items():
             lines.append(f"{k}: {v}")
-        if body is not None or method in ("POST", "PUT"):
-            lines.append(f"Content-Length: {len(body or b'')}")
+        data = body if isinstance(body, bytes) else None
+        if body is not None and data is None:
+            lines.append("Transfer-Encoding: chunked")
+        elif data is not None or method in ("POST", "PUT"):
+            lines.append(f"Content-Length: {len(data or b'')}")
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
         self._busy = True
-        self._sock.sendall(head + (body or b""))
+        if body is not None and not isinstance(body, bytes):
+            self._sock.sendall(head)
+            self._send_chunks(body)
+        else:
+            self._sock.sendall(head + (data or b""))
         f = self._file()
         status_line = f.readline(_MAX_LINE)
         if not status_line:

@@ -88,6 +88,8 @@ class FakeDaemon:
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
+                if "chunked" in (self.headers.get("Transfer-Encoding") or ""):
+                    body = self._read_chunked()
                 url = urlsplit(self.path)
                 m = _VERSION_PREFIX.match(url.path)
                 version, path = (m.group(1), m.group(2)) if m else ("", url.path)
@@ -99,6 +101,16 @@ class FakeDaemon:
                     self._send(reply)
                 except (BrokenPipeError, ConnectionResetError):
                     self.close_connection = True  # the client hung up early, as clients may
+
+            def _read_chunked(self) -> bytes:
+                parts = []
+                while True:
+                    size = int(self.rfile.readline().strip(), 16)
+                    if size == 0:
+                        self.rfile.readline()
+                        return b"".join(parts)
+                    parts.append(self.rfile.read(size))
+                    self.rfile.readline()
 
             def _send(self, reply: Reply) -> None:
                 self.send_response(reply.status)

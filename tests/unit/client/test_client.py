@@ -177,3 +177,29 @@ def test_docker_config_credentials(tmp_path: os.PathLike[str]) -> None:
     header = encode_auth(credentials_for("localhost:5000", config))
     assert json.loads(base64.urlsafe_b64decode(header))["password"] == "s3cret"
     assert load_config(os.path.join(cfg_dir, "missing")) == {}
+
+
+def test_upload_streams_a_chunked_body_on_a_fresh_connection(daemon: FakeDaemon) -> None:
+    daemon.route("PUT", "/containers/c1/archive", Reply(200))
+    produced: list[int] = []
+
+    def pieces() -> Iterator[bytes]:
+        for i in range(5):
+            produced.append(i)
+            yield bytes([65 + i]) * 1000
+        yield b""  # an empty piece is skipped, not taken for the end
+
+    with APIClient(daemon.docker_host) as c:
+        c.ping()
+        c.upload("PUT", "/containers/c1/archive", {"path": "/x"}, pieces()).read()
+        c.ping()  # the connection is usable again after an upload
+    req = daemon.find("PUT", "/containers/c1/archive")[0]
+    assert req.headers["transfer-encoding"] == "chunked" and "content-length" not in req.headers
+    assert req.headers["content-type"] == "application/x-tar" and req.query == {"path": ["/x"]}
+    assert req.body == b"".join(bytes([65 + i]) * 1000 for i in range(5)) and produced == [0, 1, 2, 3, 4]
+
+
+def test_upload_error_answer_is_an_errdefs_kind(daemon: FakeDaemon) -> None:
+    daemon.route("PUT", "/containers/nope/archive", Reply(404, json={"message": "No such container: nope"}))
+    with APIClient(daemon.docker_host) as c, pytest.raises(errdefs.NotFound, match="No such container: nope"):
+        c.upload("PUT", "/containers/nope/archive", None, [b"x" * 10])
