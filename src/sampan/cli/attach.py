@@ -7,6 +7,8 @@ container's TTY sized like ours (at start and on SIGWINCH), forward our signals 
 
 from __future__ import annotations
 
+from sampan.api.detachkeys import DEFAULT as DEFAULT_DETACH_KEYS
+from sampan.api.detachkeys import parse_detach_keys
 from sampan.cli import stdio
 from sampan.cli.context import Cli
 from sampan.cli.errors import StatusError
@@ -69,9 +71,9 @@ class Session:
                  stderr: bool = True, detach_keys: str = "", sig_proxy: bool = True) -> None:
         self.cli, self.container, self.tty = cli, container, tty
         self.stdin, self.stdout, self.stderr = stdin, stdout, stderr
-        keys = detach_keys or str(cli.config().get("detachKeys") or "") or stdio.DEFAULT_DETACH_KEYS
+        keys = detach_keys or str(cli.config().get("detachKeys") or "") or DEFAULT_DETACH_KEYS
         try:
-            self.detach_bytes = stdio.parse_detach_keys(keys)
+            self.detach_bytes = parse_detach_keys(keys)
         except ValueError as e:
             raise StatusError(f"Invalid detach keys ({keys}) provided: {e}", 125) from None
         self.detach_keys = keys

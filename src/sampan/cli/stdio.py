@@ -17,28 +17,7 @@ if TYPE_CHECKING:
 
     from sampan.client.transport import Hijacked
 
-DEFAULT_DETACH_KEYS = "ctrl-p,ctrl-q"
 _DETACH_GRACE = 1.0  # seconds the daemon gets to end the stream itself after a detach
-
-
-def parse_detach_keys(spec: str) -> bytes:
-    """docker's `ctrl-p,ctrl-q` / `a,ctrl-@` grammar to the byte sequence it stands for."""
-    out = bytearray()
-    for key in spec.split(","):
-        k = key.strip().lower()
-        if len(k) == 1:
-            out.append(ord(k))
-        elif k.startswith("ctrl-") and len(k) == 6:
-            ch = k[5]
-            if "a" <= ch <= "z":
-                out.append(ord(ch) - ord("a") + 1)
-            elif ch in "@[\\]^_":
-                out.append(ord(ch.upper()) - 64)
-            else:
-                raise ValueError(f"Unknown character: '{key}'")
-        else:
-            raise ValueError(f"Unknown character: '{key}'")
-    return bytes(out)
 
 
 class DetachMatcher:

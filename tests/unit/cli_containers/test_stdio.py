@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from sampan.api.detachkeys import parse_detach_keys
 from sampan.api.stdcopy import frame
 from sampan.cli import stdio
 from sampan.client.transport import Hijacked, Response
@@ -27,10 +28,10 @@ def hijacked_pair() -> tuple[Hijacked, socket.socket]:
 
 
 def test_parse_detach_keys() -> None:
-    assert stdio.parse_detach_keys("ctrl-p,ctrl-q") == b"\x10\x11"
-    assert stdio.parse_detach_keys("a,ctrl-@,ctrl-[") == b"a\x00\x1b"
+    assert parse_detach_keys("ctrl-p,ctrl-q") == b"\x10\x11"
+    assert parse_detach_keys("a,ctrl-@,ctrl-[") == b"a\x00\x1b"
     with pytest.raises(ValueError):
-        stdio.parse_detach_keys("ctrl-pp")
+        parse_detach_keys("ctrl-pp")
 
 
 def test_detach_matcher_across_reads() -> None:

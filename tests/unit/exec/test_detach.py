@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from sampan.api.detachkeys import DetachScanner
 from sampan.daemon.containers.execs import parse_detach_keys
 from sampan.errdefs import InvalidArgument
-from sampan.server.routes.execs import DetachScanner
 
 
 def test_parse_detach_keys() -> None:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sampan import errdefs
+from sampan.api import detachkeys
 from sampan.daemon.containers import state as st
 from sampan.daemon.containers.exec_process import exec_process, user_lookup
 from sampan.daemon.containers.live import start_exit_code
@@ -107,17 +108,11 @@ def _fold_keys(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def parse_detach_keys(spec: str) -> bytes:
-    """Docker's "ctrl-p,ctrl-q" / "a,ctrl-@" key list as the bytes it stands for."""
-    out = bytearray()
-    for key in spec.split(","):
-        k = key.strip().lower()
-        if len(k) == 1:
-            out.append(ord(k))
-        elif len(k) == 6 and k.startswith("ctrl-") and ("a" <= k[5] <= "z" or k[5] in "@[\\]^_"):
-            out.append(ord(k[5].upper()) - 64)
-        else:
-            raise errdefs.InvalidArgument(f"Invalid detach keys ({spec}) provided")
-    return bytes(out)
+    """Docker's "ctrl-p,ctrl-q" key list as bytes; dockerd's 400 for a bad one."""
+    try:
+        return detachkeys.parse_detach_keys(spec)
+    except ValueError:
+        raise errdefs.InvalidArgument(f"Invalid detach keys ({spec}) provided") from None
 
 
 def _console_size(value: Any) -> tuple[int, int] | None:

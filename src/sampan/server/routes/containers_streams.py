@@ -12,17 +12,16 @@ import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, BinaryIO, Protocol
 
+from sampan.api.detachkeys import DEFAULT, DetachScanner, parse_detach_keys
 from sampan.errdefs import InvalidArgument
 from sampan.server.request import Request
 from sampan.server.response import MULTIPLEXED_STREAM, RAW_STREAM, HijackResponse, Reply, StreamResponse
 from sampan.server.router import Router
-from sampan.server.routes.execs import DetachScanner
 
 log = logging.getLogger(__name__)
 
 AttachCallback = Callable[[socket.socket | None, BaseException | None], None]
 FOLLOW_POLL = 0.1
-DEFAULT_DETACH_KEYS = "ctrl-p,ctrl-q"
 
 
 class LogStream(Protocol):
@@ -73,9 +72,11 @@ def attach_delivery() -> tuple[asyncio.Future[Delivery], AttachCallback]:
 
 def detach_sequence(req: Request, tty: bool, stdin: bool) -> bytes:
     """The keys that end an attach (dockerd scans a tty's input only; ctrl-p,ctrl-q by default)."""
-    from sampan.daemon.containers.execs import parse_detach_keys  # a pure parser, shared with exec
-
-    keys = parse_detach_keys(req.query_value("detachKeys") or DEFAULT_DETACH_KEYS)
+    spec = req.query_value("detachKeys") or DEFAULT
+    try:
+        keys = parse_detach_keys(spec)
+    except ValueError:
+        raise InvalidArgument(f"Invalid detach keys ({spec}) provided") from None
     return keys if tty and stdin else b""
 
 

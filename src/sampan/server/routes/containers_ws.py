@@ -14,6 +14,7 @@ import logging
 import socket
 
 from sampan.api import stdcopy
+from sampan.api.detachkeys import DetachScanner
 from sampan.server.request import Request
 from sampan.server.response import RAW_STREAM, HijackResponse, Reply
 from sampan.server.router import Router
@@ -23,7 +24,6 @@ from sampan.server.routes.containers_streams import (
     close_delivered,
     detach_sequence,
 )
-from sampan.server.routes.execs import DetachScanner
 from sampan.server.websocket import WebSocket, accept_key, check_handshake
 
 log = logging.getLogger(__name__)

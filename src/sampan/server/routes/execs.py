@@ -14,6 +14,7 @@ import logging
 import socket
 from typing import Any, Protocol
 
+from sampan.api.detachkeys import DetachScanner
 from sampan.errdefs import InvalidArgument
 from sampan.server.request import Request
 from sampan.server.response import MULTIPLEXED_STREAM, RAW_STREAM, HijackResponse, Reply, Response
@@ -56,35 +57,6 @@ class ExecHost(Protocol):
 
 def _stdout_frame(data: bytes) -> bytes:
     return bytes([1, 0, 0, 0]) + len(data).to_bytes(4, "big") + data
-
-
-class DetachScanner:
-    """Finds the detach sequence in client input; its bytes are held back, never forwarded.
-
-    Bytes that start the sequence wait until it is complete (detach) or broken (they go on).
-    """
-
-    def __init__(self, keys: bytes) -> None:
-        self.keys = keys
-        self.held = bytearray()
-
-    def feed(self, data: bytes) -> tuple[bytes, bool]:
-        """(bytes to forward, whether the sequence completed)."""
-        if not self.keys:
-            return data, False
-        out = bytearray()
-        for byte in data:
-            if byte != self.keys[len(self.held)]:
-                out += self.held
-                self.held.clear()
-                if byte != self.keys[0]:
-                    out.append(byte)
-                    continue
-            self.held.append(byte)
-            if len(self.held) == len(self.keys):
-                self.held.clear()
-                return bytes(out), True
-        return bytes(out), False
 
 
 ENDED, DETACHED, CLIENT_GONE = "ended", "detached", "client-gone"
