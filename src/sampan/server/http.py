@@ -263,7 +263,7 @@ class Connection:
         headers = [("Content-Type", reply.content_type), *common_headers(), *reply.headers.items()]
         if upgrade:
             headers += [("Connection", "Upgrade"), ("Upgrade", request.header("upgrade"))]
-            status_line = "HTTP/1.1 101 UPGRADED"
+            status_line = f"HTTP/1.1 101 {reply.reason}"
         else:
             status_line = "HTTP/1.1 200 OK"
         self.writer.write(_head_bytes(status_line, headers))

@@ -55,6 +55,8 @@ class HijackResponse:
     handler: HijackHandler
     content_type: str = RAW_STREAM
     headers: dict[str, str] = field(default_factory=dict)
+    reason: str = "UPGRADED"  # the 101's reason phrase: dockerd's attach says UPGRADED, WebSocket peers expect
+    # "Switching Protocols"
 
 
 Reply = Response | StreamResponse | HijackResponse

@@ -104,7 +104,8 @@ def test_stream_stdin_and_close(server: tuple[ServerThread, FakeShim]) -> None:
     st, shim = server
     c = st.connect()
     head = _handshake(c, "/v1.44/containers/c1/attach/ws?stream=1&stdin=1&stdout=1&stderr=1")
-    assert head.startswith(b"HTTP/1.1 101 ") and b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" in head
+    assert head.startswith(b"HTTP/1.1 101 Switching Protocols\r\n")
+    assert b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" in head
     assert b"Upgrade: websocket" in head
     assert _frame(c) == (ws.OP_BINARY, b"hello\n")  # no stdcopy header: never multiplexed
     c.send(ws.encode_frame(ws.OP_BINARY, b"abc", mask=MASK))

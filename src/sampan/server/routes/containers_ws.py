@@ -123,7 +123,8 @@ def add_routes(router: Router, backend: StreamBackend) -> None:
                 ready.add_done_callback(close_delivered)
                 await ws.close()
 
-        return HijackResponse(handler, content_type=RAW_STREAM, headers={"Sec-WebSocket-Accept": accept_key(key)})
+        return HijackResponse(handler, content_type=RAW_STREAM, headers={"Sec-WebSocket-Accept": accept_key(key)},
+                              reason="Switching Protocols")
 
     router.get("/containers/{id}/attach/ws", attach_ws)
 
