@@ -40,8 +40,8 @@ class StreamResponse:
     status: int = 200
     content_type: str = "application/json"
     headers: dict[str, str] = field(default_factory=dict)
-    # Ends only when the client leaves (events, logs --follow, stats): cut at once at shutdown
-    # instead of being waited for like a request still doing work.
+    # Ends only when the client leaves or its object changes (events, logs --follow, stats, wait):
+    # cut at once at shutdown instead of being waited for like a request still doing work.
     endless: bool = False
 
 

@@ -156,7 +156,7 @@ def add_routes(router: Router, backend: ContainerBackend) -> None:
             code, error = await done
             yield json.dumps({"StatusCode": code, "Error": {"Message": error} if error else None}).encode() + b"\n"
 
-        return StreamResponse(body(), content_type="application/json")
+        return StreamResponse(body(), content_type="application/json", endless=True)  # a wait may outlast us
 
     async def remove(req: Request) -> Reply:
         if req.query_bool("link"):  # legacy links: a container's own name is never a removable link
@@ -199,7 +199,7 @@ def add_routes(router: Router, backend: ContainerBackend) -> None:
                 yield json.dumps(current).encode() + b"\n"
                 previous = current
 
-        return StreamResponse(samples(), content_type="application/json")
+        return StreamResponse(samples(), content_type="application/json", endless=True)
 
     async def changes(req: Request) -> Reply:
         return Response.json(await asyncio.to_thread(backend.changes, req.params["id"]))

@@ -242,7 +242,7 @@ def add_routes(router: Router, backend: StreamBackend) -> None:
             finally:
                 stream.close()
 
-        return StreamResponse(chunks(), content_type=_stream_type(req, stream.tty))
+        return StreamResponse(chunks(), content_type=_stream_type(req, stream.tty), endless=follow)
 
     router.post("/containers/{id}/attach", attach)
     router.get("/containers/{id}/logs", logs)
