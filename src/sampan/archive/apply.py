@@ -54,7 +54,7 @@ def apply_layer(stream: BinaryIO, dest: str, *, compression: str, whiteouts: str
     src = decompressor(_Prepended(head, stream), detected)  # type: ignore[arg-type]
     try:
         reader = ts.TarReader(src)
-        applier = _Applier(dest, whiteouts)
+        applier = Applier(dest, whiteouts)
         while (hdr := reader.next()) is not None:
             applier.apply(hdr, reader)
         applier.finish()
@@ -137,8 +137,12 @@ def clean_name(name: str, dest: str) -> str:
     return "" if cleaned in (".", "") else cleaned
 
 
-class _Applier:
-    """Per-layer state: resolved-directory cache, paths this layer made, deferred dir attributes."""
+class Applier:
+    """Per-layer state: resolved-directory cache, paths this layer made, deferred dir attributes.
+
+    Public so that other tar extractions with the same path safety (`sampan cp` on the client
+    side) can subclass it and change what `apply` does with each entry.
+    """
 
     def __init__(self, dest: str, whiteouts: str) -> None:
         self.dest = dest

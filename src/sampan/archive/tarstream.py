@@ -127,6 +127,11 @@ class TarReader:
         self._remaining = 0  # data bytes of the current entry not yet consumed
         self._padding = 0
 
+    @property
+    def buffered(self) -> int:
+        """Bytes read from the stream ahead of what has been consumed (in the read-ahead buffer)."""
+        return self._end - self._start
+
     # -- buffer ----------------------------------------------------------------------------
 
     def _fill(self) -> int:

@@ -125,7 +125,7 @@ class CountingReader(io.RawIOBase):
         return n
 
 
-class _CopyApplier(layer_apply._Applier):
+class _CopyApplier(layer_apply.Applier):
     """The layer applier with Untar's copy options: no whiteouts, no chown, no dir/non-dir swaps."""
 
     def __init__(self, dest: str, renames: list[Rename]) -> None:
@@ -181,5 +181,5 @@ def extract(stream: CountingReader, dest: str, renames: list[Rename]) -> int:
         applier.finish()
     except InvalidArgument as e:
         raise StatusError(str(e), 1) from None
-    unread = reader._end - reader._start  # TarReader keeps read-ahead in its buffer; no public position
+    unread = reader.buffered
     return stream.total - unread + min(unread, ts.BLOCK)  # the second end block, peeked at
