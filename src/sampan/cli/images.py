@@ -84,13 +84,13 @@ class ImageRow:
 
     def SharedSize(self) -> str:
         n = self.image.get("SharedSize", -1)
-        return "N/A" if n is None or n == -1 else fmtlib.human_size(float(n), 3)
+        return "N/A" if n is None or n == -1 else fmtlib.human_size(float(n))  # go-units HumanSize: 4 digits
 
     def UniqueSize(self) -> str:
         shared = self.image.get("SharedSize", -1)
         if shared is None or shared == -1:
             return "N/A"
-        return fmtlib.human_size(float((self.image.get("Size") or 0) - shared), 3)
+        return fmtlib.human_size(float((self.image.get("Size") or 0) - shared))
 
     def to_template_json(self) -> dict[str, str]:
         return {name: getattr(self, name)() for name in sorted(HEADERS)}

@@ -163,19 +163,6 @@ class CacheRow:
 def verbose_rows(du: dict[str, Any], trunc: bool) -> dict[str, list[Any]]:
     """Images (first tag only), containers (no virtual size), volumes, build cache."""
     from sampan.cli.images import NONE, ImageRow, split_tag
-
-    class _DiskUsageImageRow(ImageRow):
-        """docker's shared and unique sizes use go-units HumanSize (4 digits), unlike .Size."""
-
-        def SharedSize(self) -> str:
-            n = self.image.get("SharedSize", -1)
-            return "N/A" if n is None or n == -1 else fmtlib.human_size(float(n))
-
-        def UniqueSize(self) -> str:
-            shared = self.image.get("SharedSize", -1)
-            if shared is None or shared == -1:
-                return "N/A"
-            return fmtlib.human_size(float((self.image.get("Size") or 0) - shared))
     from sampan.cli.ps import ContainerRow
 
     images = []
@@ -186,7 +173,7 @@ def verbose_rows(du: dict[str, Any], trunc: bool) -> dict[str, list[Any]]:
             name, found = split_tag(tags[0])
             if found:
                 repo, tag = name, found
-        images.append(_DiskUsageImageRow(i, repo, tag, "", trunc=trunc))
+        images.append(ImageRow(i, repo, tag, "", trunc=trunc))
     containers = [ContainerRow(dict(c, SizeRootFs=0), trunc=trunc) for c in du.get("Containers") or []]
     return {"Images": images, "Containers": containers,
             "Volumes": [VolumeRow(v) for v in du.get("Volumes") or []],
