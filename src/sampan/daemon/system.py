@@ -205,7 +205,7 @@ class SystemService:
 def _runtimes(config: DaemonConfig) -> dict[str, Any]:
     from sampan.daemon.containers.settings import builtin_runtimes
 
-    runtimes = {**builtin_runtimes(config.exec_root), **dict(config.runtimes)}
+    runtimes = {**builtin_runtimes(config.exec_root, write=False), **dict(config.runtimes)}
     return {name: {"path": path} for name, path in runtimes.items()}
 
 

@@ -42,7 +42,7 @@ def test_info_survives_a_failing_image_count(tmp_path: Path) -> None:
     def broken() -> int:
         raise OSError("database is locked")
 
-    svc = SystemService(DaemonConfig(data_root=str(tmp_path)), image_count=broken)
+    svc = SystemService(DaemonConfig(data_root=str(tmp_path), exec_root=str(tmp_path / "exec")), image_count=broken)
     assert svc.info()["Images"] == 0
 
 
@@ -66,7 +66,7 @@ def test_operating_system(tmp_path: Path) -> None:
 
 
 def test_wired_counts_and_driver(tmp_path: Path) -> None:
-    svc = SystemService(DaemonConfig(data_root=str(tmp_path)), image_count=lambda: 2,
+    svc = SystemService(DaemonConfig(data_root=str(tmp_path), exec_root=str(tmp_path / "exec")), image_count=lambda: 2,
                         driver_name=lambda: "overlay2",
                         container_counts=lambda: {"Containers": 3, "ContainersRunning": 1,
                                                   "ContainersStopped": 2})

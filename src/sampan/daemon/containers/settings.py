@@ -46,11 +46,14 @@ def fast_runtime_launcher(exec_root: str) -> str:
     return path
 
 
-def builtin_runtimes(exec_root: str | None = None) -> dict[str, str]:
+def builtin_runtimes(exec_root: str | None = None, *, write: bool = True) -> dict[str, str]:
     """sampan-runtime (through the fast launcher when an exec root is given, else the console
-    script next to this interpreter), and runc when installed."""
+    script next to this interpreter), and runc when installed.
+
+    `write=False` only names the launcher (for `info`, which must not write files).
+    """
     if exec_root is not None:
-        runtime = fast_runtime_launcher(exec_root)
+        runtime = fast_runtime_launcher(exec_root) if write else os.path.join(exec_root, "bin", BUILTIN_RUNTIME)
     else:
         runtime = os.path.join(os.path.dirname(sys.executable), "sampan-runtime")
     out = {BUILTIN_RUNTIME: runtime}
