@@ -43,7 +43,38 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
             _unexpected_skips.append(f"{report.nodeid}: {reason}")
 
 
+# Tests use temp roots: the host's own sampan state (default roots and socket) must not change.
+HOST_STATE = ("/run/sampan", "/var/lib/sampan", "/etc/sampan")
+
+
+def _host_state() -> dict[str, tuple[int, int]]:
+    seen: dict[str, tuple[int, int]] = {}
+    for top in HOST_STATE:
+        for dirpath, dirnames, filenames in os.walk(top):
+            for name in [*dirnames, *filenames]:
+                path = os.path.join(dirpath, name)
+                try:
+                    st = os.lstat(path)
+                except OSError:
+                    continue
+                seen[path] = (st.st_ino, st.st_mtime_ns)
+    return seen
+
+
+_host_state_at_start: dict[str, tuple[int, int]] = {}
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _host_state_at_start.update(_host_state())
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if _unexpected_skips and exitstatus == 0:
         print("\nunexpected skips in CI:\n  " + "\n  ".join(_unexpected_skips))
+        session.exitstatus = 1
+    now = _host_state()
+    changed = sorted(p for p in now.keys() | _host_state_at_start.keys()
+                     if now.get(p) != _host_state_at_start.get(p))
+    if changed and session.exitstatus == 0:
+        print("\ntests changed the host's own sampan state:\n  " + "\n  ".join(changed[:20]))
         session.exitstatus = 1
