@@ -1,50 +1,36 @@
 """Open a path inside a root directory with openat2(RESOLVE_IN_ROOT): the kernel resolves every
 component (symlinks, "..") as if the root were "/", and fails instead of racing if a
 component is renamed away meanwhile. Used by the copy helper to pin bind-mount targets.
-
-(ctypes lives in sampan.linux by design; this one call is here until that layer grows it.)
 """
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import os
 import posixpath
 
+from sampan.linux.openat2 import Openat2
 from sampan.linux.safepath import secure_join
-
-SYS_OPENAT2 = 437  # the same number on every architecture (a syscall added after 5.1)
-RESOLVE_NO_MAGICLINKS = 0x02
-RESOLVE_IN_ROOT = 0x10
-
-
-class _OpenHow(ctypes.Structure):
-    _fields_ = [("flags", ctypes.c_uint64), ("mode", ctypes.c_uint64), ("resolve", ctypes.c_uint64)]
 
 
 class InRoot:
     """openat2 through libc's syscall(); `available` is False on kernels before 5.6."""
 
     def __init__(self) -> None:
-        self._libc = ctypes.CDLL(None, use_errno=True)
-        self._libc.syscall.restype = ctypes.c_long
+        self._openat2 = Openat2()
         self.available = True
+        root = os.open("/", os.O_PATH | os.O_CLOEXEC)
         try:
-            os.close(self.open(os.open("/", os.O_PATH | os.O_CLOEXEC), "."))
+            os.close(self.open(root, "."))
         except OSError as e:
             if e.errno != errno.ENOSYS:
                 raise
             self.available = False
+        finally:
+            os.close(root)
 
     def open(self, root_fd: int, path: str, flags: int = os.O_PATH | os.O_CLOEXEC) -> int:
-        how = _OpenHow(flags, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)
-        fd = self._libc.syscall(SYS_OPENAT2, root_fd, os.fsencode(path or "."), ctypes.byref(how),
-                                ctypes.sizeof(how))
-        if fd < 0:
-            err = ctypes.get_errno()
-            raise OSError(err, os.strerror(err), path)
-        return int(fd)
+        return self._openat2.open_in_root(root_fd, path, flags)
 
     def make_target(self, root_fd: int, rootfs: str, path: str, is_dir: bool) -> int:
         """An O_PATH fd of `path` inside the root, created first if missing (its parents as
