@@ -18,7 +18,7 @@ from sampan.api.containers import CreateResponse, PruneReport
 from sampan.daemon.containers import files, health, layers, merge, names, restart, signals, unsupported, views
 from sampan.daemon.containers import state as st
 from sampan.daemon.containers.execs import ExecService
-from sampan.daemon.containers.filters import PRUNE_FILTERS, PS_FILTERS
+from sampan.daemon.containers.filters import PRUNE_FILTERS
 from sampan.daemon.containers.filters import check as check_filters
 from sampan.daemon.containers.fsviews import ContainerFS
 from sampan.daemon.containers.health import HealthMonitor, exec_prober
@@ -26,9 +26,9 @@ from sampan.daemon.containers.lifecycle import WAIT_CONDITIONS, Lifecycle
 from sampan.daemon.containers.live import AttachCallback, Live, WaitCallback, now
 from sampan.daemon.containers.logs import LogCursor, LogOptions, parse_since, parse_tail
 from sampan.daemon.containers.platform_match import check_platform
+from sampan.daemon.containers.queries import ContainerQueries
 from sampan.daemon.containers.record import ContainerRecord, State
 from sampan.daemon.containers.settings import ContainerSettings
-from sampan.daemon.containers.sizes import layers_below
 from sampan.daemon.containers.store import ContainerStore
 from sampan.daemon.events import CONTAINER, EventBus, container_event, prune_event
 from sampan.shim.protocol import parse_signal
@@ -45,7 +45,7 @@ class Images(Protocol):
     def resolve_image(self, name: str) -> Any: ...
 
 
-class ContainerService:
+class ContainerService(ContainerQueries):
     def __init__(self, settings: ContainerSettings, images: Images, events: EventBus | None = None) -> None:
         self.settings = settings
         self.events = events if events is not None else EventBus()
@@ -240,28 +240,6 @@ class ContainerService:
         container_event(self.events, rec, "update")
         return result
 
-    def top(self, ref: str, ps_args: str = "") -> dict[str, Any]:
-        from sampan.daemon.containers.top import top
-
-        rec = self.store.get(ref)
-        if rec.state.status not in (st.RUNNING, st.PAUSED) or not rec.state.pid:
-            raise errdefs.Conflict(f"Container {rec.id} is not running")
-        result = top(rec.state.pid, ps_args)
-        container_event(self.events, rec, "top")
-        return result
-
-    def stats(self, ref: str) -> dict[str, Any]:
-        """One sample (zeros for a container that does not run), named like Docker's."""
-        from sampan.daemon.containers import stats
-
-        rec = self.store.get(ref)
-        if rec.state.status in (st.RUNNING, st.PAUSED) and rec.state.pid:
-            return stats.sample(rec.state.pid, "/" + rec.name, rec.id)
-        return stats.empty_stats("/" + rec.name, rec.id)
-
-    def changes(self, ref: str) -> list[dict[str, Any]]:
-        return self.fs.changes(self.store.get(ref))
-
     def export(self, ref: str, out: BinaryIO) -> None:
         rec = self.store.get(ref)
         self.fs.export(rec, out)
@@ -369,45 +347,6 @@ class ContainerService:
             except Exception:
                 log.exception("auto-remove of %s failed", rec.id)
 
-    # --- views --------------------------------------------------------------------------
-    def inspect(self, ref: str, size: bool = False) -> dict[str, Any]:
-        rec = self.store.get(ref)
-        out = self._with_sizes(lambda r, rw: views.inspect(r, rw, self.fs.graph_data(r)), rec, size)
-        out["ExecIDs"] = self.execs.ids_for(rec.id) or None
-        return out
-
-    def list_containers(self, *, all: bool = False, limit: int = -1, size: bool = False,
-                        filters: dict[str, list[str]] | None = None) -> list[dict[str, Any]]:
-        checked = check_filters(filters, PS_FILTERS, self.store.get, self._image_id)
-        recs = sorted(self.store.all(), key=lambda r: r.created_ns, reverse=True)
-        if not all and limit <= 0 and "status" not in checked.filters:  # a status filter implies all, as dockerd
-            recs = [r for r in recs if st.is_active(r.state.status)]
-        recs = [r for r in recs if checked.match(r)]
-        if limit > 0:
-            recs = recs[:limit]
-        return [self._with_sizes(views.summary, r, size) for r in recs]
-
-    def _with_sizes(self, view: Any, rec: ContainerRecord, size: bool) -> dict[str, Any]:
-        """SizeRw: the rw layer; SizeRootFs: every file the container sees (image layers too)."""
-        if not size:
-            return dict(view(rec, None))
-        rw = self._size_rw(rec)
-        out = dict(view(rec, rw))
-        out["SizeRootFs"] = rw + layers_below(self.snapshots, rec.id)
-        return out
-
-    def _image_id(self, name: str) -> str | None:
-        try:
-            return str(self.images.resolve_image(name).id)
-        except errdefs.NotFound:
-            return None
-
-    def _size_rw(self, rec: ContainerRecord) -> int:
-        try:
-            return int(self.snapshots.usage(rec.id))
-        except Exception:
-            return 0
-
     def prune(self, filters: dict[str, list[str]] | None = None) -> PruneReport:
         checked = check_filters(filters, PRUNE_FILTERS, self.store.get, self._image_id)
         deleted, reclaimed = [], 0
@@ -426,16 +365,6 @@ class ContainerService:
             reclaimed += size
         prune_event(self.events, CONTAINER, reclaimed)
         return PruneReport(deleted, reclaimed)
-
-    def counts(self) -> dict[str, int]:
-        recs = self.store.all()
-        running = sum(1 for r in recs if r.state.status in (st.RUNNING, st.RESTARTING))
-        paused = sum(1 for r in recs if r.state.status == st.PAUSED)
-        return {"Containers": len(recs), "ContainersRunning": running, "ContainersPaused": paused,
-                "ContainersStopped": len(recs) - running - paused}
-
-    def image_users(self, image_id: str) -> list[tuple[str, bool]]:
-        return [(r.id, st.is_active(r.state.status)) for r in self.store.all() if r.image_id == image_id]
 
     def close(self) -> None:
         """Leave the shims running (live restore); only the daemon's threads go."""
