@@ -16,6 +16,7 @@ from typing import BinaryIO
 
 from sampan.archive.whiteouts import OPAQUE, OVERLAY_OPAQUE_XATTR, WH_PREFIX
 from sampan.errdefs import InvalidArgument
+from sampan.tarentry import tar_header
 
 _COPY = 1 << 20
 
@@ -94,24 +95,8 @@ def _walk(src: str) -> list[tuple[str, os.stat_result]]:
 
 
 def _info(rel: str, path: str, st: os.stat_result) -> tarfile.TarInfo | None:
-    info = tarfile.TarInfo(rel)
-    info.mode = stat.S_IMODE(st.st_mode)
-    info.uid, info.gid = st.st_uid, st.st_gid
-    info.mtime = int(st.st_mtime)
-    info.uname = info.gname = ""
-    mode = st.st_mode
-    if stat.S_ISREG(mode):
-        info.size = st.st_size
-    elif stat.S_ISDIR(mode):
-        info.type = tarfile.DIRTYPE
-    elif stat.S_ISLNK(mode):
-        info.type, info.linkname = tarfile.SYMTYPE, os.readlink(path)
-    elif stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        info.type = tarfile.CHRTYPE if stat.S_ISCHR(mode) else tarfile.BLKTYPE
-        info.devmajor, info.devminor = os.major(st.st_rdev), os.minor(st.st_rdev)
-    elif stat.S_ISFIFO(mode):
-        info.type = tarfile.FIFOTYPE
-    else:
+    info = tar_header(rel, path, st)
+    if info is None:
         return None
     xattrs = _xattrs(path)
     if xattrs:

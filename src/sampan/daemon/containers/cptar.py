@@ -18,6 +18,7 @@ from typing import Any, BinaryIO
 
 from sampan.linux.safepath import secure_join
 from sampan.shim.wire import rfc3339nano
+from sampan.tarentry import tar_header
 
 # Go's os.FileMode type bits, which Docker puts in the stat header
 GO_DIR, GO_SYMLINK, GO_DEVICE, GO_PIPE, GO_SOCKET = 1 << 31, 1 << 27, 1 << 26, 1 << 25, 1 << 24
@@ -103,36 +104,13 @@ class _Exactly:
         return b"".join(chunks)
 
 
-def _info(name: str, host: str, st: os.stat_result) -> tarfile.TarInfo | None:
-    info = tarfile.TarInfo(name)
-    info.mode = stat.S_IMODE(st.st_mode)
-    info.uid, info.gid = st.st_uid, st.st_gid
-    info.uname = info.gname = ""
-    info.mtime = int(st.st_mtime)  # Docker truncates to the second
-    mode = st.st_mode
-    if stat.S_ISREG(mode):
-        info.size = st.st_size
-    elif stat.S_ISDIR(mode):
-        info.type = tarfile.DIRTYPE
-    elif stat.S_ISLNK(mode):
-        info.type, info.linkname = tarfile.SYMTYPE, os.readlink(host)
-    elif stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        info.type = tarfile.CHRTYPE if stat.S_ISCHR(mode) else tarfile.BLKTYPE
-        info.devmajor, info.devminor = os.major(st.st_rdev), os.minor(st.st_rdev)
-    elif stat.S_ISFIFO(mode):
-        info.type = tarfile.FIFOTYPE
-    else:
-        return None  # sockets: tar cannot carry them (Docker skips them too)
-    return info
-
-
 class _Writer:
     def __init__(self, out: BinaryIO) -> None:
         self.tf = tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT)  # noqa: SIM115 - closed by close()
         self.links: dict[tuple[int, int], str] = {}
 
     def add(self, name: str, host: str, st: os.stat_result) -> None:
-        info = _info(name, host, st)
+        info = tar_header(name, host, st)
         if info is None:
             return
         if info.isreg() and st.st_nlink > 1:
