@@ -10,6 +10,7 @@ from tests.integration.containers.conftest import (  # noqa: F401 (fixture re-ex
     BUSYBOX_APPLETS,
     busybox_ref,
     cleanup_daemon,
+    daemon_with,
     start_daemon,
 )
 from tests.support.daemon import DaemonProcess
@@ -28,10 +29,5 @@ def unpulled_ref(registry: LocalRegistry) -> str:
 
 @pytest.fixture(scope="module")
 def daemon(busybox_ref: str) -> Iterator[DaemonProcess]:  # noqa: F811
-    proc = start_daemon("cli")
-    try:
-        status, _, body = proc.request("POST", f"/images/create?fromImage={busybox_ref}", timeout=120)
-        assert status == 200 and b"error" not in body, body
+    with daemon_with("cli", busybox_ref) as proc:
         yield proc
-    finally:
-        cleanup_daemon(proc)

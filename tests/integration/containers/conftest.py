@@ -3,6 +3,7 @@ container tests of a module; everything it made is removed and its mounts checke
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -60,12 +61,19 @@ def cleanup_daemon(proc: DaemonProcess) -> None:
     shutil.rmtree(proc.tmpdir, ignore_errors=True)
 
 
-@pytest.fixture(scope="module")
-def daemon(busybox_ref: str) -> Iterator[DaemonProcess]:
-    proc = start_daemon("ctr")
+@contextlib.contextmanager
+def daemon_with(prefix: str, image_ref: str) -> Iterator[DaemonProcess]:
+    """A sampand on temp roots that has pulled `image_ref`; everything cleaned up after."""
+    proc = start_daemon(prefix)
     try:
-        status, _, body = proc.request("POST", f"/images/create?fromImage={busybox_ref}", timeout=120)
+        status, _, body = proc.request("POST", f"/images/create?fromImage={image_ref}", timeout=120)
         assert status == 200 and b"error" not in body, body
         yield proc
     finally:
         cleanup_daemon(proc)
+
+
+@pytest.fixture(scope="module")
+def daemon(busybox_ref: str) -> Iterator[DaemonProcess]:
+    with daemon_with("ctr", busybox_ref) as proc:
+        yield proc

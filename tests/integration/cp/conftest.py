@@ -14,6 +14,7 @@ from tests.integration.containers.conftest import (  # noqa: F401 (fixtures re-e
     BUSYBOX_APPLETS,
     busybox_ref,
     cleanup_daemon,
+    daemon_with,
     start_daemon,
 )
 from tests.support.daemon import DaemonProcess
@@ -33,13 +34,8 @@ def cp_image(registry: LocalRegistry) -> str:
 
 @pytest.fixture(scope="module")
 def daemon(cp_image: str) -> Iterator[DaemonProcess]:
-    proc = start_daemon("cp")
-    try:
-        status, _, body = proc.request("POST", f"/images/create?fromImage={cp_image}", timeout=120)
-        assert status == 200 and b"error" not in body, body
+    with daemon_with("cp", cp_image) as proc:
         yield proc
-    finally:
-        cleanup_daemon(proc)
 
 
 @pytest.fixture

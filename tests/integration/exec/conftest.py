@@ -11,6 +11,7 @@ from tests.integration.containers.conftest import (  # noqa: F401 (fixtures re-e
     BUSYBOX_APPLETS,
     busybox_ref,
     cleanup_daemon,
+    daemon_with,
     start_daemon,
 )
 from tests.support.daemon import DaemonProcess
@@ -33,10 +34,5 @@ def exec_ref(registry: LocalRegistry) -> str:
 
 @pytest.fixture(scope="module")
 def daemon(exec_ref: str) -> Iterator[DaemonProcess]:
-    proc = start_daemon("exec")
-    try:
-        status, _, body = proc.request("POST", f"/images/create?fromImage={exec_ref}", timeout=120)
-        assert status == 200 and b"error" not in body, body
+    with daemon_with("exec", exec_ref) as proc:
         yield proc
-    finally:
-        cleanup_daemon(proc)
