@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import pty
-import select
 import subprocess
 import sys
 import time
@@ -13,6 +10,7 @@ import time
 import pytest
 
 from tests.support.daemon import DaemonProcess
+from tests.support.ptyrun import run_in_pty
 
 pytestmark = pytest.mark.root
 
@@ -62,33 +60,7 @@ def test_stopped(daemon: DaemonProcess, exec_ref: str) -> None:
 
 
 def test_exec_it(daemon: DaemonProcess, cid: str) -> None:
-    master, slave = pty.openpty()
     env = dict(daemon.docker_env(), SAMPAN_NO_AUTOSTART="1")
-    proc = subprocess.Popen([sys.executable, "-m", "sampan.cli.main", "exec", "-it", cid, "sh", "-c",
-                             "test -t 0 && echo READY; read line; echo got:$line; exit 4"],
-                            stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True)
-    os.close(slave)
-    out, sent = b"", False
-    deadline = time.monotonic() + 20
-    try:
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([master], [], [], 0.1)
-            if ready:
-                try:
-                    data = os.read(master, 65536)
-                except OSError:
-                    break
-                if not data:
-                    break
-                out += data
-            if not sent and b"READY" in out:
-                os.write(master, b"typed\r")
-                sent = True
-            if proc.poll() is not None and not ready:
-                break
-        assert proc.wait(timeout=5) == 4 and b"got:typed" in out, out
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        os.close(master)
+    code, out = run_in_pty([sys.executable, "-m", "sampan.cli.main", "exec", "-it", cid, "sh", "-c",
+                            "test -t 0 && echo READY; read line; echo got:$line; exit 4"], env, typed=b"typed\r")
+    assert code == 4 and b"got:typed" in out, out
