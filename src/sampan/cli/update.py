@@ -89,22 +89,23 @@ def run_update(cli: Cli, o: Parsed) -> int:
     return 0
 
 
+def _run_flags(*names: str) -> list[Flag]:
+    """The resource flags `update` shares with `run`/`create` (same names, types and help)."""
+    from sampan.cli.container_opts import CONTAINER_FLAGS
+
+    by_name = {f.long: f for f in CONTAINER_FLAGS}
+    return [by_name[n] for n in names]
+
+
 UPDATE = Spec("[OPTIONS] CONTAINER [CONTAINER...]", "Update configuration of one or more containers", [
-    Flag("blkio-weight", "", INT, "Block IO (relative weight), between 10 and 1000, or 0 to disable",
-         type_name="uint16"),
-    Flag("cpu-period", "", INT, "Limit CPU CFS (Completely Fair Scheduler) period"),
-    Flag("cpu-quota", "", INT, "Limit CPU CFS (Completely Fair Scheduler) quota"),
+    *_run_flags("blkio-weight", "cpu-period", "cpu-quota"),
     Flag("cpu-rt-period", "", INT, "Limit the CPU real-time period in microseconds"),
     Flag("cpu-rt-runtime", "", INT, "Limit the CPU real-time runtime in microseconds"),
-    Flag("cpu-shares", "c", INT, "CPU shares (relative weight)"),
-    Flag("cpus", "", S, "Number of CPUs", type_name="decimal"),
-    Flag("cpuset-cpus", "", S, "CPUs in which to allow execution (0-3, 0,1)"),
-    Flag("cpuset-mems", "", S, "MEMs in which to allow execution (0-3, 0,1)"),
+    *_run_flags("cpu-shares", "cpus", "cpuset-cpus", "cpuset-mems"),
     Flag("kernel-memory", "", S, "Kernel memory limit (deprecated)", type_name="bytes", hidden=True),
-    Flag("memory", "m", S, "Memory limit", type_name="bytes"),
-    Flag("memory-reservation", "", S, "Memory soft limit", type_name="bytes"),
+    *_run_flags("memory", "memory-reservation"),
     Flag("memory-swap", "", S, "Swap limit equal to memory plus swap: -1 to enable unlimited swap",
          type_name="bytes"),
-    Flag("pids-limit", "", INT, "Tune container pids limit (set -1 for unlimited)"),
-    Flag("restart", "", S, "Restart policy to apply when a container exits"),
+    *_run_flags("pids-limit"),
+    Flag("restart", "", S, "Restart policy to apply when a container exits"),  # no "no" default here
 ], run_update, min_args=1)
