@@ -1,5 +1,6 @@
 """The quick start: a local registry holding a hello image, a sampand on temporary roots,
-then `sampan pull`, `sampan images` and `sampan run --rm` of the hello container.
+then `sampan pull`, `sampan images`, `sampan run --rm` of the hello container, and a
+container left running that `sampan exec` enters before it is removed.
 
 Run as root from the repository root: `python -m tests.support.quickstart [--keep]`.
 Everything it starts is stopped and removed at the end unless --keep is given.
@@ -50,6 +51,10 @@ def main() -> int:
         rc = sampan(daemon.docker_host, "pull", ref)
         rc = rc or sampan(daemon.docker_host, "images")
         rc = rc or sampan(daemon.docker_host, "run", "--rm", ref)
+        rc = rc or sampan(daemon.docker_host, "run", "-d", "--name", "quick", ref, "sleep", "60")
+        rc = rc or sampan(daemon.docker_host, "exec", "quick", "echo", "Hello from exec!")
+        rc = rc or sampan(daemon.docker_host, "ps")
+        rc = rc or sampan(daemon.docker_host, "rm", "-f", "quick")
         if args.keep:
             print(f"left running: registry pid {registry.proc.pid if registry.proc else '?'}, "
                   f"sampand at {daemon.docker_host}; data in {work}")
