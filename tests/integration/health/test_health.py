@@ -138,3 +138,32 @@ def test_create_refuses_bad_durations(daemon: DaemonProcess, busybox_ref: str) -
     status, answer = daemon.json("POST", "/containers/create", {
         "Image": busybox_ref, "Healthcheck": {"Test": ["CMD", "true"], "Interval": 500_000}})
     assert (status, answer["message"]) == (400, "Interval in Healthcheck cannot be less than 1ms")
+
+
+@pytest.fixture(scope="module")
+def healthy_image(daemon: DaemonProcess, registry: Any) -> str:
+    """An image whose config carries a HEALTHCHECK (as `docker build` writes it), pulled."""
+    from tests.integration.containers.conftest import BUSYBOX_APPLETS
+    from tests.support.images import Pusher, build_image, busybox_entries, make_layer
+
+    conf = {"Env": ["PATH=/bin"], "Cmd": ["sleep", "600"],
+            "Healthcheck": {"Test": ["CMD-SHELL", "test -e /bin/sh"], "Interval": 200 * MS, "Retries": 2}}
+    image = build_image([make_layer(busybox_entries(BUSYBOX_APPLETS))], extra_config={"config": conf})
+    Pusher(registry.url).push_image("health/image-check", "v1", image)
+    ref = f"{registry.host}/health/image-check:v1"
+    status, _, body = daemon.request("POST", f"/images/create?fromImage={ref}", timeout=120)
+    assert status == 200 and b"error" not in body, body
+    return ref
+
+
+def test_image_healthcheck_is_used_overridden_and_disabled(daemon: DaemonProcess, healthy_image: str) -> None:
+    from_image = run(daemon, healthy_image, None)
+    assert wait_status(daemon, from_image, "healthy")["Log"][-1]["ExitCode"] == 0
+    overridden = run(daemon, healthy_image, {"Test": ["CMD", "false"], "Interval": 200 * MS, "Retries": 1})
+    wait_status(daemon, overridden, "unhealthy")
+    disabled = run(daemon, healthy_image, {"Test": ["NONE"]})  # what `--no-healthcheck` sends
+    time.sleep(0.5)
+    assert health(daemon, disabled) == {}
+    assert disabled in ps_ids(daemon, "none") and from_image in ps_ids(daemon, "healthy")
+    for cid in (from_image, overridden, disabled):
+        daemon.request("DELETE", f"/containers/{cid}?force=1")
