@@ -166,6 +166,16 @@ def parse_args(spec: Spec, path: str, argv: list[str]) -> Parsed:
     return Parsed(values, args, given)
 
 
+# docker's --format help for commands that print tables.
+TABLE_FORMAT_HELP = (
+    "Format output using a custom template:\n"
+    "'table':            Print output in table format with column headers (default)\n"
+    "'table TEMPLATE':   Print output in table format using the given Go template\n"
+    "'json':             Print in JSON format\n"
+    "'TEMPLATE':         Print output using the given Go template."
+)
+
+
 def check_arg_count(spec: Spec, path: str, args: list[str]) -> None:
     """docker 28's argument-count errors (exit 1): "'docker stop' requires at least 1 argument"."""
     n, lo, hi = len(args), spec.min_args, spec.max_args

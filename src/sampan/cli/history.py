@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from sampan.cli import format as fmtlib
 from sampan.cli.context import Cli
-from sampan.cli.flags import Flag, Parsed, Spec
+from sampan.cli.flags import TABLE_FORMAT_HELP, Flag, Parsed, Spec
 from sampan.cli.formatter import render, resolve
-from sampan.cli.images import FORMAT_HELP
 
 TYPE_CHECKING = False  # typing costs the CLI ~5 ms of imports; names below are for annotations
 if TYPE_CHECKING:
@@ -66,7 +65,7 @@ HISTORY = Spec(
     "[OPTIONS] IMAGE",
     "Show the history of an image",
     [
-        Flag("format", "", "string", FORMAT_HELP),
+        Flag("format", "", "string", TABLE_FORMAT_HELP),
         Flag("human", "H", "bool", "Print sizes and dates in human readable format", default=True),
         Flag("no-trunc", "", "bool", "Don't truncate output"),
         Flag("quiet", "q", "bool", "Only show image IDs"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sampan.cli import format as fmtlib
 from sampan.cli.context import Cli
-from sampan.cli.flags import Flag, Parsed, Spec, parse_filters
+from sampan.cli.flags import TABLE_FORMAT_HELP, Flag, Parsed, Spec, parse_filters
 from sampan.cli.formatter import render, resolve
 
 TYPE_CHECKING = False  # typing costs the CLI ~5 ms of imports; names below are for annotations
@@ -19,13 +19,6 @@ HEADERS = {
     "VirtualSize": "VIRTUAL SIZE", "SharedSize": "SHARED SIZE", "UniqueSize": "UNIQUE SIZE",
 }
 NONE = "<none>"
-FORMAT_HELP = (
-    "Format output using a custom template:\n"
-    "'table':            Print output in table format with column headers (default)\n"
-    "'table TEMPLATE':   Print output in table format using the given Go template\n"
-    "'json':             Print in JSON format\n"
-    "'TEMPLATE':         Print output using the given Go template."
-)
 
 
 def familiar(name: str) -> str:
@@ -150,7 +143,7 @@ LS = Spec(
         Flag("all", "a", "bool", "Show all images (default hides intermediate images)"),
         Flag("digests", "", "bool", "Show digests"),
         Flag("filter", "f", "filter", "Filter output based on conditions provided"),
-        Flag("format", "", "string", FORMAT_HELP),
+        Flag("format", "", "string", TABLE_FORMAT_HELP),
         Flag("no-trunc", "", "bool", "Don't truncate output"),
         Flag("quiet", "q", "bool", "Only show image IDs"),
     ],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sampan.cli import format as fmtlib
 from sampan.cli.context import Cli
-from sampan.cli.flags import Flag, Parsed, Spec, parse_filters
+from sampan.cli.flags import TABLE_FORMAT_HELP, Flag, Parsed, Spec, parse_filters
 from sampan.cli.formatter import render, resolve
 
 TYPE_CHECKING = False  # typing costs the CLI ~5 ms of imports; names below are for annotations
@@ -194,11 +194,7 @@ def run_ps(cli: Cli, o: Parsed) -> int:
 PS = Spec("[OPTIONS]", "List containers", [
     Flag("all", "a", "bool", "Show all containers (default shows just running)"),
     Flag("filter", "f", "filter", "Filter output based on conditions provided"),
-    Flag("format", "", "string", "Format output using a custom template:\n"
-         "'table':            Print output in table format with column headers (default)\n"
-         "'table TEMPLATE':   Print output in table format using the given Go template\n"
-         "'json':             Print in JSON format\n"
-         "'TEMPLATE':         Print output using the given Go template."),
+    Flag("format", "", "string", TABLE_FORMAT_HELP),
     Flag("last", "n", "int", "Show n last created containers (includes all states)", default=-1),
     Flag("latest", "l", "bool", "Show the latest created container (includes all states)"),
     Flag("no-trunc", "", "bool", "Don't truncate output"),

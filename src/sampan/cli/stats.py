@@ -17,7 +17,7 @@ from sampan.cli import container_calls as calls
 from sampan.cli import format as fmtlib
 from sampan.cli.context import Cli
 from sampan.cli.errors import StatusError
-from sampan.cli.flags import Flag, Parsed, Spec
+from sampan.cli.flags import TABLE_FORMAT_HELP, Flag, Parsed, Spec
 from sampan.cli.formatter import render, resolve
 
 TYPE_CHECKING = False  # typing costs the CLI ~5 ms of imports; names below are for annotations
@@ -313,11 +313,7 @@ def run_stats(cli: Cli, o: Parsed) -> int:
 
 STATS = Spec("[OPTIONS] [CONTAINER...]", "Display a live stream of container(s) resource usage statistics", [
     Flag("all", "a", "bool", "Show all containers (default shows just running)"),
-    Flag("format", "", "string", "Format output using a custom template:\n"
-         "'table':            Print output in table format with column headers (default)\n"
-         "'table TEMPLATE':   Print output in table format using the given Go template\n"
-         "'json':             Print in JSON format\n"
-         "'TEMPLATE':         Print output using the given Go template."),
+    Flag("format", "", "string", TABLE_FORMAT_HELP),
     Flag("no-stream", "", "bool", "Disable streaming stats and only pull the first result"),
     Flag("no-trunc", "", "bool", "Do not truncate output"),
 ], run_stats)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sampan.cli import container_calls as calls
 from sampan.cli import format as fmtlib
 from sampan.cli.context import Cli
-from sampan.cli.flags import Flag, Parsed, Spec
+from sampan.cli.flags import TABLE_FORMAT_HELP, Flag, Parsed, Spec
 from sampan.cli.formatter import render
 
 TYPE_CHECKING = False  # typing costs the CLI ~5 ms of imports; names below are for annotations
@@ -221,10 +221,6 @@ def run_df(cli: Cli, o: Parsed) -> int:
 
 
 DF = Spec("[OPTIONS]", "Show sampan disk usage", [
-    Flag("format", "", "string", "Format output using a custom template:\n"
-         "'table':            Print output in table format with column headers (default)\n"
-         "'table TEMPLATE':   Print output in table format using the given Go template\n"
-         "'json':             Print in JSON format\n"
-         "'TEMPLATE':         Print output using the given Go template."),
+    Flag("format", "", "string", TABLE_FORMAT_HELP),
     Flag("verbose", "v", "bool", "Show detailed information on space usage"),
 ], run_df, max_args=0)
