@@ -58,7 +58,9 @@ class Engines:
     def run_detached(self, cli: list[str], name: str, *cmd: str) -> str:
         """Start a `--network none` container named `name`; returns its id."""
         out = subprocess.run([*cli, "run", "-d", "--name", name, "--network", "none", self.image, *cmd],
-                             check=True, capture_output=True, text=True, env=_docker_env())
+                             capture_output=True, text=True, env=_docker_env())
+        if out.returncode != 0:
+            raise RuntimeError(f"{cli[-1]}: run -d {name} failed: {out.stderr.strip()}")
         return out.stdout.strip()
 
 
