@@ -10,12 +10,9 @@ Values of one key are alternatives (any may match); different keys must all matc
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from sampan.errdefs import InvalidArgument
-
-if TYPE_CHECKING:
-    from sampan.daemon.events import Event  # events imports this module
 
 ACCEPTED = frozenset({
     "config", "container", "daemon", "event", "image", "label", "network", "node", "plugin",
@@ -23,6 +20,19 @@ ACCEPTED = frozenset({
 })
 # Filter keys that name an object kind: they match the actor's ID or name, whatever the event type.
 _BY_NAME = ("config", "container", "daemon", "network", "node", "plugin", "secret", "service", "volume")
+
+
+class Event(Protocol):
+    @property
+    def type(self) -> str: ...
+    @property
+    def action(self) -> str: ...
+    @property
+    def actor_id(self) -> str: ...
+    @property
+    def attributes(self) -> Mapping[str, str]: ...
+    @property
+    def scope(self) -> str: ...
 
 
 def _exact(values: Sequence[str] | None, source: str) -> bool:
