@@ -23,6 +23,8 @@ _BY_NAME = ("config", "container", "daemon", "network", "node", "plugin", "secre
 
 
 class Event(Protocol):
+    """What matching reads of an event: a protocol, so the route's own event type fits it too."""
+
     @property
     def type(self) -> str: ...
     @property
