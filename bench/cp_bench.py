@@ -5,8 +5,8 @@ in 40 directories, into a running container (`cp SRC CTR:/tmp/in-N`) and out of 
 (`cp CTR:/data/X DEST`), with `sampan cp` against sampand, the docker CLI against sampand and the
 docker CLI against a dockerd on temp roots (when installed). Every copy goes to a new name; it is
 removed and the disks synced after the timing, so that one tool's writeback does not compete with
-the next tool's copy. Prints MB/s of file content (files/s for the tree, ms alone for the small file) and the time
-ratios sampan / dockerd.
+the next tool's copy. Prints MB/s of file content (files/s for the tree, ms alone for the small
+file) and the time ratios sampan / dockerd.
 """
 
 from __future__ import annotations

@@ -80,6 +80,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("-n", "--rounds", type=int, default=30)
     parser.add_argument("--no-docker", action="store_true")
+    parser.add_argument("--raw", action="store_true", help="also print every time, in run order")
     args = parser.parse_args()
     with engines("exec", with_docker=not args.no_docker) as env:
         ids = {"sampand": env.run_detached(env.docker_on_sampan, "bench-exec", "sleep", "3600")}
@@ -91,6 +92,9 @@ def main() -> int:
         try:
             times = alternate(cases(env, clients, ids), args.rounds, warmup=2)
             report(times, args.rounds)
+            if args.raw:
+                for name, values in times.items():
+                    print(f"  {name}: " + " ".join(f"{v * 1e3:.0f}" for v in values))
             print("\nAPI calls of one exec (docker-py low-level client), median ms:")
             for name, client in clients.items():
                 phases = api_phases(client, ids[name], args.rounds)

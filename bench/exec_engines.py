@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -119,9 +120,27 @@ def engines(prefix: str, with_docker: bool = True) -> Iterator[Engines]:
         if dockerd:
             dockerd.stop()
         registry.stop()
+        _kill_leftovers(work)
         subprocess.run(["umount", "-R", work], capture_output=True)
         _unmount_below(work)
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _kill_leftovers(work: str) -> None:
+    """After the orderly stops: SIGKILL, by pid, any process still naming our temp root on its
+    command line (a containerd or shim orphaned by a daemon that had to be killed)."""
+    needle = work.encode()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                if needle not in f.read():
+                    continue
+            print(f"killing leftover process {entry}", file=sys.stderr)
+            os.kill(int(entry), signal.SIGKILL)
+        except (FileNotFoundError, ProcessLookupError):
+            pass
 
 
 def _unmount_below(path: str) -> None:
