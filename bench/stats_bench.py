@@ -68,6 +68,8 @@ def main() -> int:
     pairs = [("sampan stats --no-stream", "docker CLI -> dockerd"), ("docker CLI -> sampand", "docker CLI -> dockerd"),
              ("API stats?stream=0 -> sampand", "API stats?stream=0 -> dockerd"),
              ("API ...&one-shot=1 -> sampand", "API ...&one-shot=1 -> dockerd")]
+    if "docker CLI -> dockerd" not in med:
+        return 0
     print("  ratios sampan / dockerd (below 1: sampan faster):")
     for ours, ref in pairs:
         if ours in med and ref in med:
