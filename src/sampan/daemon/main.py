@@ -10,7 +10,7 @@ import contextlib
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sampan.daemon.config import DaemonConfig, load_config
 from sampan.errdefs import Conflict, SampanError
@@ -55,8 +55,9 @@ def setup_logging(config: DaemonConfig) -> None:
     )
 
 
-async def serve(config: DaemonConfig) -> None:
-    """Run until SIGTERM or SIGINT, then stop the API and close the services."""
+async def serve(config: DaemonConfig, load_again: Callable[[], DaemonConfig] | None = None) -> None:
+    """Run until SIGTERM or SIGINT, then stop the API and close the services; SIGHUP reloads
+    the configuration through `load_again`."""
     import asyncio
     import signal
 
@@ -64,6 +65,7 @@ async def serve(config: DaemonConfig) -> None:
     from sampan.daemon.containers.settings import ContainerSettings, builtin_runtimes
     from sampan.daemon.events import EventBus
     from sampan.daemon.images.service import ImageService
+    from sampan.daemon.reload import Reloader, log_level_applier
     from sampan.daemon.system import SystemService
     from sampan.server.app import Backends, build_app
     from sampan.server.serve import APIServer
@@ -72,7 +74,6 @@ async def serve(config: DaemonConfig) -> None:
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    loop.add_signal_handler(signal.SIGHUP, lambda: log.info("SIGHUP ignored (no live reload yet)"))
 
     events = EventBus()
     images = ImageService.open(
@@ -94,6 +95,12 @@ async def serve(config: DaemonConfig) -> None:
                                driver_name=lambda: str(getattr(snapshots, "driver_name", "")),
                                container_counts=containers.counts)
         server = APIServer(build_app(Backends(system=system, images=images, containers=containers, events=events)))
+        reloader = Reloader(config, load_again or (lambda: config), [
+            log_level_applier,
+            lambda new: _set_runtimes(settings.runtimes, new),
+            lambda new: setattr(system, "config", new),
+        ], events, system.id)
+        loop.add_signal_handler(signal.SIGHUP, lambda: loop.run_in_executor(None, reloader.reload))
         try:
             for host in config.hosts:
                 await server.listen(host)
@@ -106,7 +113,18 @@ async def serve(config: DaemonConfig) -> None:
         images.close()
 
 
-def run(config: DaemonConfig) -> int:
+def _set_runtimes(runtimes: dict[str, str], config: DaemonConfig) -> None:
+    """The built-in runtimes and the configured ones, updated in place (the container service
+    holds this dict)."""
+    from sampan.daemon.containers.settings import builtin_runtimes
+
+    wanted = {**builtin_runtimes(config.exec_root), **dict(config.runtimes)}
+    for name in set(runtimes) - set(wanted):
+        del runtimes[name]
+    runtimes.update(wanted)
+
+
+def run(config: DaemonConfig, load_again: Callable[[], DaemonConfig] | None = None) -> int:
     import asyncio
     from concurrent.futures import ThreadPoolExecutor
 
@@ -117,7 +135,7 @@ def run(config: DaemonConfig) -> int:
     loop = asyncio.new_event_loop()
     loop.set_default_executor(executor)
     try:
-        loop.run_until_complete(serve(config))
+        loop.run_until_complete(serve(config, load_again))
     finally:
         loop.close()
         executor.shutdown(wait=False, cancel_futures=True)
@@ -133,7 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     setup_logging(config)
     try:
-        code = run(config)
+        code = run(config, lambda: load_config(argv))
     except SampanError as exc:
         log.error("%s", exc)
         code = 1
