@@ -13,6 +13,7 @@ module it imports is paid for once per running container (see docs/shim-protocol
 
 from __future__ import annotations
 
+import _thread
 import json
 import os
 import struct
@@ -125,7 +126,7 @@ def exit_record(exit_code: int, exited_at: str, pid: int, oom_killed: bool = Fal
 
 def write_atomic(path: str, data: bytes, mode: int = 0o600) -> None:
     """Write temp, fsync, rename, fsync the directory: the file is whole or absent."""
-    tmp = f"{path}.tmp.{os.getpid()}"
+    tmp = f"{path}.tmp.{os.getpid()}.{_thread.get_ident()}"  # the daemon saves from several threads
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, mode)
     try:
         view = memoryview(data)

@@ -74,3 +74,29 @@ def test_write_atomic_leaves_no_temp(tmp_path: os.PathLike[str]) -> None:
     with open(path) as f:
         assert json.load(f) == {"exit_code": 1}
     assert os.stat(path).st_mode & 0o777 == 0o600
+
+
+def test_write_atomic_from_several_threads_at_once(tmp_path: object) -> None:
+    """The daemon saves one record from several threads: each write is whole, none fails."""
+    import threading
+
+    path = os.path.join(str(tmp_path), "config.v2.json")
+    payloads = [bytes([65 + i]) * 50_000 for i in range(4)]
+    errors: list[BaseException] = []
+
+    def writer(data: bytes) -> None:
+        try:
+            for _ in range(50):
+                wire.write_atomic(path, data)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(p,)) for p in payloads]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with open(path, "rb") as f:
+        assert f.read() in payloads
+    assert os.listdir(str(tmp_path)) == ["config.v2.json"]  # no temp file left

@@ -240,7 +240,7 @@ class Lifecycle:
         shim = live.shim
         if shim is None or not st.is_active(rec.state.status):
             raise errdefs.Conflict(f"Container {rec.id} is not running")  # the service names the container
-        rec.manually_stopped = True
+        self._mark_stopped_by_user(rec, live)
         container_event(self.events, rec, "kill", signal=str(number))
         try:
             shim.kill(number)
@@ -259,13 +259,21 @@ class Lifecycle:
             return
         if not st.is_active(rec.state.status) or live.shim is None:
             raise errdefs.NotModified(f"Container {rec.id} is not running")
-        rec.manually_stopped = True
+        self._mark_stopped_by_user(rec, live)
         sig = sig or str(rec.config.get("StopSignal") or "SIGTERM")
         if timeout is None:
             configured = rec.config.get("StopTimeout")
             timeout = configured if isinstance(configured, int) else 10
         self.kill_and_wait(rec, live, sig, timeout)
         container_event(self.events, rec, "stop")
+
+    @staticmethod
+    def _mark_stopped_by_user(rec: ContainerRecord, live: Live) -> None:
+        """Saved before the signal goes: a daemon killed right after must not restart it."""
+        with live.lock:
+            if not rec.manually_stopped:
+                rec.manually_stopped = True
+                rec.save()
 
     def _cancel_restart(self, rec: ContainerRecord, live: Live) -> bool:
         """A container waiting to be restarted just stays exited."""
@@ -279,7 +287,7 @@ class Lifecycle:
             return True
 
     def kill_and_wait(self, rec: ContainerRecord, live: Live, sig: int | str, timeout: float) -> None:
-        rec.manually_stopped = True
+        self._mark_stopped_by_user(rec, live)
         if self._cancel_restart(rec, live):
             return
         shim = live.shim
