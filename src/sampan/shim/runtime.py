@@ -244,6 +244,8 @@ def _fork_runtime_main(argv: list[str], stdio: tuple[int, int, int]) -> int:
         signal.set_wakeup_fd(-1)
         for signum in _RESET_SIGNALS:
             signal.signal(signum, signal.SIG_DFL)
+        for signum in (signal.SIGPIPE, signal.SIGXFSZ):  # as a new interpreter starts: the runtime
+            signal.signal(signum, signal.SIG_IGN)  # expects EPIPE, and resets both before execve
         signal.pthread_sigmask(signal.SIG_SETMASK, [])
         # the runtime writes through sys.std*: bind them to the fds it was given
         sys.stdin = open(0, closefd=False)  # noqa: SIM115

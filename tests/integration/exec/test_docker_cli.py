@@ -47,7 +47,7 @@ def test_output_exit_code_and_options(daemon: DaemonProcess, exec_ref: str) -> N
 def test_not_found_not_executable_and_unknown_user(daemon: DaemonProcess, exec_ref: str) -> None:
     cid = run_detached(daemon, exec_ref)
     code, out, _ = docker(daemon, "exec", cid, "nothere")
-    assert code == 127 and "executable file not found" in out
+    assert code == 127 and "executable file not found" in out, (code, out)
     code, out, _ = docker(daemon, "exec", cid, "/srv/notexec")
     assert code == 126 and "permission denied" in out
     code, out, err = docker(daemon, "exec", "-u", "nobody-here", cid, "id")
