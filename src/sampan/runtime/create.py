@@ -76,6 +76,7 @@ def _create(root: str, cid: str, opts: CreateOptions, cfg: Config | None, primer
         cfg = load_bundle(bundle)
     validate_for_create(cfg, opts)
     from sampan.runtime.cgroups import new_manager
+    from sampan.runtime.seccomp_cache import program_for
 
     c = Container.create_dir(root, cid)
     mgr = None
@@ -85,9 +86,10 @@ def _create(root: str, cid: str, opts: CreateOptions, cfg: Config | None, primer
         os.chmod(c.fifo, 0o622)
         mgr = new_manager(cfg.linux.cgroups_path, cid)
         _preload(cfg)
+        program = program_for(cfg.linux.seccomp, root)  # before the fork, where --root is reachable
         primer.wait()  # its move holds the cgroup mutex: our mkdirs would wait anyway; no fork before
         mgr.create()
-        child, init_pid = _spawn(c, cfg, opts, mgr, bundle)
+        child, init_pid = _spawn(c, cfg, opts, mgr, bundle, program)
         st = ContainerState(
             id=cid, pid=init_pid, bundle=bundle, rootfs=cfg.root_path, created=rfc3339_now(),
             start_time=proc_start_time(init_pid) or 0, annotations=cfg.annotations,
@@ -112,7 +114,8 @@ def _preload(cfg: Config) -> None:
     init.preload(cfg)
 
 
-def _spawn(c: Container, cfg: Config, opts: CreateOptions, mgr: Any, bundle: str) -> tuple[int, int]:
+def _spawn(c: Container, cfg: Config, opts: CreateOptions, mgr: Any, bundle: str,
+           seccomp_program: tuple[bytes, int] | None = None) -> tuple[int, int]:
     from sampan.runtime.hooks import hook_state, run_hooks
     from sampan.runtime.init import InitContext, needs_go, new_namespaces, stage1
     from sampan.runtime.sync import Channel
@@ -125,7 +128,7 @@ def _spawn(c: Container, cfg: Config, opts: CreateOptions, mgr: Any, bundle: str
         console_sock = connect(opts.console_socket)
     dir_fd = os.open(c.dir, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
     ctx = InitContext(cfg, child_end, dir_fd, console_sock, opts.no_pivot, opts.preserve_fds, mgr.paths(),
-                      "" if opts.no_new_keyring else f"_ses.{c.id}")
+                      "" if opts.no_new_keyring else f"_ses.{c.id}", seccomp_program)
     if not opts.detach:  # run waits for the init, a grandchild: it must come back to us
         s.Syscalls().prctl(s.PR_SET_CHILD_SUBREAPER, 1)
     pid = os.fork()

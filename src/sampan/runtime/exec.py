@@ -117,11 +117,14 @@ def _exec(c: Container, cfg: Config, opts: ExecOptions, primer: MigrationPrimer)
         console_sock, peer = socket_pair()
     paths = new_manager(c.state.cgroups_path, c.id).paths()
     _preload(cfg, proc)  # free while the primer waits in the kernel; the child finds it loaded
+    from sampan.runtime.seccomp_cache import program_for
+
+    program = program_for(cfg.linux.seccomp, os.path.dirname(c.dir))  # the container's, kept since create
     primer.wait()  # no fork while its thread runs
     pid = os.fork()
     if pid == 0:
         parent.close()
-        _child(child_end, cfg, proc, init_pid, console_sock, opts.preserve_fds, paths)
+        _child(child_end, cfg, proc, init_pid, console_sock, opts.preserve_fds, paths, program)
     child_end.close()
     if console_sock is not None:
         console_sock.close()
@@ -169,11 +172,11 @@ def _preload(cfg: Config, proc: Process) -> None:
     if proc.terminal:
         import sampan.runtime.console
     if cfg.linux.seccomp is not None:
-        sampan.runtime.process.preload_seccomp()
+        import sampan.linux.seccomp  # noqa: F401  (the parent compiles the program: seccomp_cache)
 
 
 def _child(chan: Channel, cfg: Config, proc: Process, init_pid: int, console_sock: socket.socket | None,
-           preserve_fds: int, cgroup_paths: dict[str, str]) -> NoReturn:
+           preserve_fds: int, cgroup_paths: dict[str, str], program: tuple[bytes, int] | None = None) -> NoReturn:
     try:
         join_cgroups(cgroup_paths)  # first: the process we fork is born in the container's cgroup
         _preload(cfg, proc)  # a no-op after the parent's
@@ -192,7 +195,7 @@ def _child(chan: Channel, cfg: Config, proc: Process, init_pid: int, console_soc
             os.close(fd)
         pid = os.fork()
         if pid == 0:
-            _grandchild(chan, sc, cfg, proc, console_sock, preserve_fds)
+            _grandchild(chan, sc, cfg, proc, console_sock, preserve_fds, program)
         chan.send("pid", pid=pid)
         os._exit(0)
     except BaseException as e:
@@ -200,11 +203,12 @@ def _child(chan: Channel, cfg: Config, proc: Process, init_pid: int, console_soc
 
 
 def _grandchild(chan: Channel, sc: s.Syscalls, cfg: Config, proc: Process, console_sock: socket.socket | None,
-                preserve_fds: int) -> NoReturn:
+                preserve_fds: int, program: tuple[bytes, int] | None = None) -> NoReturn:
     from sampan.runtime.process import ProcessSetup
 
     try:
-        setup = ProcessSetup(sc, proc, seccomp=cfg.linux.seccomp, personality=cfg.linux.personality)
+        setup = ProcessSetup(sc, proc, seccomp=cfg.linux.seccomp, personality=cfg.linux.personality,
+                             compiled=program)
         if proc.terminal and console_sock is not None:
             from sampan.runtime import console  # preloaded by _child
 

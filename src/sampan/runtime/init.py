@@ -37,6 +37,7 @@ class InitContext(Record):
     preserve_fds: int = 0
     cgroup_paths: dict[str, str] = {}
     keyring: str = ""  # session keyring name to join ("" with --no-new-keyring)
+    seccomp_program: Any = None  # (BPF program, flags) compiled by the parent, or None
 
 
 def describe(e: BaseException) -> str:
@@ -131,7 +132,7 @@ def preload(cfg: Config) -> None:
     if cfg.hooks_of("createContainer") or cfg.hooks_of("startContainer"):
         import subprocess  # noqa: F401
     if cfg.linux.seccomp is not None:
-        sampan.runtime.process.preload_seccomp()
+        import sampan.linux.seccomp  # noqa: F401  (the parent compiles the program: seccomp_cache)
 
 
 def stage2(ctx: InitContext, sc: s.Syscalls) -> NoReturn:
@@ -143,7 +144,7 @@ def stage2(ctx: InitContext, sc: s.Syscalls) -> NoReturn:
     proc = cfg.process
     assert proc is not None
     setup = ProcessSetup(sc, proc, seccomp=cfg.linux.seccomp, personality=cfg.linux.personality,
-                         set_groups=not _setgroups_denied())
+                         set_groups=not _setgroups_denied(), compiled=ctx.seccomp_program)
     state: dict[str, Any] = {}
     try:
         os.setsid()

@@ -58,7 +58,9 @@ def home_of(uid: int) -> str:
 
 class ProcessSetup:
     def __init__(self, sc: s.Syscalls, proc: Process, *, seccomp: dict | None = None,
-                 personality: int | None = None, set_groups: bool = True) -> None:
+                 personality: int | None = None, set_groups: bool = True,
+                 compiled: tuple[bytes, int] | None = None) -> None:
+        """`compiled`: the program for `seccomp`, made by the parent (seccomp_cache)."""
         self.sc = sc
         self.proc = proc
         self.seccomp = seccomp
@@ -66,9 +68,12 @@ class ProcessSetup:
         self.set_groups = set_groups
         self._prog: bytes | None = None
         self._flags = 0
+        self._compiled = compiled if seccomp is not None else None
         self.env = env_dict(proc.env)
         self.path = ""
-        if seccomp is not None:
+        if self._compiled is not None:
+            import sampan.linux.seccomp  # noqa: F401  (install_filter runs after pivot_root/setns)
+        elif seccomp is not None:
             preload_seccomp()  # later steps run after pivot_root/setns: our modules are out of sight
 
     def early(self) -> None:
@@ -85,7 +90,9 @@ class ProcessSetup:
                 raise System(f"set oom_score_adj to {self.proc.oom_score_adj}: {e.strerror or e}")
         if self.personality is not None:
             self.sc.personality(self.personality)
-        if self.seccomp is not None:
+        if self._compiled is not None:
+            self._prog, self._flags = self._compiled
+        elif self.seccomp is not None:
             self._prog, self._flags = compile_seccomp(self.seccomp)
 
     def resolve(self) -> str:
