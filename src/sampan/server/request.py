@@ -7,6 +7,7 @@ or legacy filter JSON get the same answers they would get from dockerd.
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,6 +54,10 @@ class Body:
     @property
     def done(self) -> bool:
         return self._done
+
+    def blocking(self, loop: asyncio.AbstractEventLoop) -> BlockingBody:
+        """This body as a file a worker thread reads (an upload streamed on as it arrives)."""
+        return BlockingBody(self, loop)
 
     async def peer_closed(self) -> None:
         """Returns when the client closes its end of the connection, for a long-lived response.
@@ -135,6 +140,32 @@ class Body:
             if seen > limit:
                 return False
         return True
+
+
+class BlockingBody(io.RawIOBase):
+    """A request body read from a worker thread: each read waits for the event loop to get
+    bytes from the connection, so a large upload never has to be held or spooled first."""
+
+    def __init__(self, body: Body, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__()
+        self._body = body
+        self._loop = loop
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int | None = -1) -> bytes:
+        if n is None or n < 0:
+            parts = []
+            while chunk := self.read(1 << 20):
+                parts.append(chunk)
+            return b"".join(parts)
+        return asyncio.run_coroutine_threadsafe(self._body.read(n), self._loop).result()
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
 
 
 @dataclass

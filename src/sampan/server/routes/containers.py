@@ -11,7 +11,6 @@ import asyncio
 import base64
 import json
 import re
-import tempfile
 from collections.abc import AsyncIterator, Callable
 from typing import Any, BinaryIO, Protocol
 
@@ -228,13 +227,10 @@ def add_routes(router: Router, backend: ContainerBackend) -> None:
 
     async def archive_put(req: Request) -> Reply:
         ref, path = req.params["id"], _archive_path(req)
-        with tempfile.SpooledTemporaryFile(max_size=8 << 20) as spool:
-            while chunk := await req.body.read():
-                spool.write(chunk)
-            spool.seek(0)
-            await asyncio.to_thread(backend.archive_put, ref, path, spool,  # type: ignore[arg-type]
-                                    no_overwrite_dir_non_dir=req.query_bool("noOverwriteDirNonDir"),
-                                    copy_uid_gid=req.query_bool("copyUIDGID"))
+        upload = req.body.blocking(asyncio.get_running_loop())  # streamed to the copy helper as it comes
+        await asyncio.to_thread(backend.archive_put, ref, path, upload,  # type: ignore[arg-type]
+                                no_overwrite_dir_non_dir=req.query_bool("noOverwriteDirNonDir"),
+                                copy_uid_gid=req.query_bool("copyUIDGID"))
         return Response(200, b"", "text/plain")
 
     async def rename(req: Request) -> Reply:
