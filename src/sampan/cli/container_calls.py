@@ -7,7 +7,7 @@ upload (`PUT .../archive`) is sent chunked from an iterator, so a tar never sits
 
 from __future__ import annotations
 
-import base64
+import binascii
 import json
 
 from sampan import errdefs
@@ -64,7 +64,7 @@ def export(client: APIClient, container: str) -> Response:
 def decode_stat(header: str) -> dict[str, Any]:
     """The X-Docker-Container-Path-Stat header: base64 of a JSON PathStat."""
     try:
-        return dict(json.loads(base64.b64decode(header)))
+        return dict(json.loads(binascii.a2b_base64(header)))
     except (ValueError, TypeError) as e:
         raise errdefs.System(f"unable to decode container path stat header: {e}") from e
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import posixpath
 import stat
-from dataclasses import dataclass
 
 from sampan.cli.errors import StatusError
 
@@ -27,22 +26,42 @@ ERR_CANNOT_COPY_DIR = "cannot copy directory"
 _MAX_DEST_SYMLINKS = 10
 
 
-@dataclass
 class CopyInfo:
-    """What one side of a copy is: its path, whether it exists and is a directory, its rebase name."""
+    """What one side of a copy is: its path, whether it exists and is a directory, its rebase name.
 
-    path: str
-    exists: bool = False
-    is_dir: bool = False
-    rebase_name: str = ""
+    (Plain classes, not dataclasses: importing dataclasses costs `sampan cp` ~10 ms.)"""
+
+    __slots__ = ("exists", "is_dir", "path", "rebase_name")
+
+    def __init__(self, path: str, exists: bool = False, is_dir: bool = False, rebase_name: str = "") -> None:
+        self.path, self.exists, self.is_dir, self.rebase_name = path, exists, is_dir, rebase_name
+
+    def _key(self) -> tuple[str, bool, bool, str]:
+        return (self.path, self.exists, self.is_dir, self.rebase_name)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CopyInfo) and self._key() == other._key()
+
+    def __repr__(self) -> str:
+        return f"CopyInfo{self._key()!r}"
 
 
-@dataclass(frozen=True)
 class Rename:
     """Tar entries whose first path component is `old` get `new` instead ("." means every entry)."""
 
-    old: str
-    new: str
+    __slots__ = ("new", "old")
+
+    def __init__(self, old: str, new: str) -> None:
+        self.old, self.new = old, new
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Rename) and (self.old, self.new) == (other.old, other.new)
+
+    def __hash__(self) -> int:
+        return hash((self.old, self.new))
+
+    def __repr__(self) -> str:
+        return f"Rename({self.old!r}, {self.new!r})"
 
     def apply(self, name: str) -> str:
         if self.old in ("", "/"):
