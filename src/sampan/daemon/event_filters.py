@@ -10,8 +10,8 @@ Values of one key are alternatives (any may match); different keys must all matc
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Protocol
 
+from sampan.api.events import EventView as Event
 from sampan.errdefs import InvalidArgument
 
 ACCEPTED = frozenset({
@@ -20,21 +20,6 @@ ACCEPTED = frozenset({
 })
 # Filter keys that name an object kind: they match the actor's ID or name, whatever the event type.
 _BY_NAME = ("config", "container", "daemon", "network", "node", "plugin", "secret", "service", "volume")
-
-
-class Event(Protocol):
-    """What matching reads of an event: a protocol, so the route's own event type fits it too."""
-
-    @property
-    def type(self) -> str: ...
-    @property
-    def action(self) -> str: ...
-    @property
-    def actor_id(self) -> str: ...
-    @property
-    def attributes(self) -> Mapping[str, str]: ...
-    @property
-    def scope(self) -> str: ...
 
 
 def _exact(values: Sequence[str] | None, source: str) -> bool:

@@ -17,6 +17,7 @@ import weakref
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Protocol
 
+from sampan.api.events import EventView as Event
 from sampan.api.timestamps import TimestampError, event_time
 from sampan.errdefs import InvalidArgument
 from sampan.server.request import Request
@@ -27,23 +28,6 @@ log = logging.getLogger(__name__)
 
 # Events a client has not read yet; past that it misses events (dockerd drops them too).
 QUEUE_LIMIT = 4096
-
-
-class Event(Protocol):
-    @property
-    def type(self) -> str: ...
-    @property
-    def action(self) -> str: ...
-    @property
-    def actor_id(self) -> str: ...
-    @property
-    def attributes(self) -> Mapping[str, str]: ...
-    @property
-    def time_nano(self) -> int: ...
-    @property
-    def scope(self) -> str: ...
-
-    def to_wire(self) -> dict[str, object]: ...
 
 
 class EventFilter(Protocol):
