@@ -16,7 +16,8 @@ import os
 import zlib
 
 CACHE_DIR = "seccomp-cache"
-_COMPILER_FILES = ("bpf.py", "compiler.py", "consts.py", "profile.py", "syscall_table.py")
+_COMPILER_FILES = ("bpf.py", "compiler.py", "consts.py", "profile.py", "syscalls/x86_64.py", "syscalls/i386.py",
+                   "syscalls/x32.py", "syscalls/aarch64.py")
 
 
 def program_for(profile: dict | None, root: str) -> tuple[bytes, int] | None:

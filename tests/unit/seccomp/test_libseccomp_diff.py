@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from sampan.runtime.seccomp import compile_filter, resolve
-from sampan.runtime.seccomp import syscall_table as tables
+from sampan.runtime.seccomp import syscalls as tables
 from sampan.runtime.seccomp.compiler import action_value
 
 from .bpfvm import AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, run, seccomp_data

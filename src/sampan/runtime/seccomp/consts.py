@@ -7,7 +7,7 @@ import os
 from sampan.linux.seccomp import FILTER_FLAGS
 
 # Imported up front: a runtime compiles filters after pivot_root, when lazy imports would fail.
-from . import syscall_table as tables
+from . import syscalls
 
 # SECCOMP_RET_* base values; ERRNO and TRACE carry 16 bits of data.
 RET_KILL_PROCESS = 0x80000000
@@ -87,9 +87,4 @@ def arch_name(name: str | None) -> str:
 
 def syscall_table(arch: str) -> dict[str, int] | None:
     """Name -> number for an architecture, or None when no table is shipped for it."""
-    return {
-        "SCMP_ARCH_X86_64": tables.X86_64,
-        "SCMP_ARCH_X86": tables.I386,
-        "SCMP_ARCH_X32": tables.X32,
-        "SCMP_ARCH_AARCH64": tables.AARCH64,
-    }.get(arch)
+    return syscalls.table(arch)
