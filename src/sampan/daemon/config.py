@@ -42,6 +42,15 @@ class DaemonConfig:
     def pidfile_path(self) -> str:
         return self.pidfile or os.path.join(self.exec_root, "sampand.pid")
 
+    @property
+    def logging_level(self) -> int:
+        """The `logging` level for debug/log-level (debug wins, as in dockerd)."""
+        import logging
+
+        name = "debug" if self.debug else self.log_level
+        return {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING,
+                "error": logging.ERROR, "fatal": logging.CRITICAL}.get(name, logging.INFO)
+
 
 @dataclass(frozen=True)
 class _Option:

@@ -45,11 +45,8 @@ class PidFile:
 
 
 def setup_logging(config: DaemonConfig) -> None:
-    level_name = "debug" if config.debug else config.log_level
-    level = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING,
-             "error": logging.ERROR, "fatal": logging.CRITICAL}[level_name]
     logging.basicConfig(
-        level=level, stream=sys.stderr,
+        level=config.logging_level, stream=sys.stderr,
         format="%(asctime)s.%(msecs)03d %(levelname)s %(name)s: %(message)s",
         datefmt="%Y-%m-%dT%H:%M:%S",
     )

@@ -42,9 +42,7 @@ def reload_attributes(config: DaemonConfig, name: str) -> dict[str, str]:
 
 
 def log_level_applier(config: DaemonConfig) -> None:
-    level = "debug" if config.debug else config.log_level
-    logging.getLogger().setLevel({"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING,
-                                  "error": logging.ERROR, "fatal": logging.CRITICAL}.get(level, logging.INFO))
+    logging.getLogger().setLevel(config.logging_level)
 
 
 class Reloader:
